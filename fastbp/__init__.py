@@ -1,0 +1,10 @@
+"""fastbp: per-example stochastic backpropagation in Numba, as scikit-learn estimators.
+
+Importing fastbp compiles nothing: kernels are compiled on first use and cached.
+"""
+
+from ._estimators import FastBPClassifier, FastBPRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["FastBPClassifier", "FastBPRegressor", "__version__"]

@@ -1,0 +1,622 @@
+"""FastBPClassifier and FastBPRegressor: the scikit-learn face of the kernels."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from . import _kernels
+from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
+from ._network import Layout, Network, init_theta
+from ._training import CHUNK_ROWS, Progress, make_trainer, train
+
+
+class _BaseFastBP(BaseEstimator):
+    """Parameters, training loop and prediction shared by both estimators."""
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"full"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, hidden_layer_sizes, activation, loss, out_activation, alpha,
+                 batch_size, learning_rate_init, max_iter, shuffle, random_state, tol,
+                 verbose, warm_start, n_iter_no_change):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.out_activation = out_activation
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_iter_no_change = n_iter_no_change
+
+    # -- fitted state -----------------------------------------------------------------
+    # The model is ``self._theta`` (one flat vector) and ``self._network`` (its layout
+    # and codes); coefs_ and intercepts_ are views of theta computed on access, so they
+    # stay views after pickling and assigning into them changes the model.
+
+    def __sklearn_is_fitted__(self):
+        return "_theta" in self.__dict__
+
+    def _fitted_theta(self):
+        try:
+            return self.__dict__["_theta"]
+        except KeyError:
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet: it has no "
+                "weights. Call 'fit' or 'partial_fit' first."
+            ) from None
+
+    @property
+    def coefs_(self):
+        """list of ndarray: ``coefs_[l]`` of shape (n_in, n_out), views of the weights."""
+        return self._network.layout.coefs(self._fitted_theta())
+
+    @coefs_.setter
+    def coefs_(self, values):
+        self._assign(self.coefs_, values, "coefs_")
+
+    @property
+    def intercepts_(self):
+        """list of ndarray: ``intercepts_[l]`` of shape (n_out,), views of the biases."""
+        return self._network.layout.intercepts(self._fitted_theta())
+
+    @intercepts_.setter
+    def intercepts_(self, values):
+        self._assign(self.intercepts_, values, "intercepts_")
+
+    @staticmethod
+    def _assign(views, values, name):
+        values = list(values)
+        shapes = [v.shape for v in views]
+        given = [np.shape(v) for v in values]
+        if given != shapes:
+            raise ValueError(f"{name} must have shapes {shapes}, got {given}.")
+        for view, value in zip(views, values):
+            view[...] = value
+
+    @property
+    def n_layers_(self):
+        """int: number of layers, input and output included."""
+        return len(self._network.layout.sizes)
+
+    @property
+    def n_outputs_(self):
+        """int: number of output units."""
+        return self._network.layout.sizes[-1]
+
+    # -- training ---------------------------------------------------------------------
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if np.ndim(sizes) == 0 else list(sizes)
+        if any(not isinstance(s, Integral | np.integer) or s < 1 for s in sizes):
+            raise InvalidParameterError(
+                "The 'hidden_layer_sizes' parameter must be an int >= 1 or a sequence of "
+                f"them (an empty sequence for no hidden layer), got {self.hidden_layer_sizes!r}."
+            )
+        return [int(s) for s in sizes]
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        # A failed call (bad data, divergence, Ctrl-C) must leave a fitted model as it
+        # was: every attribute is restored from this shallow snapshot. Nothing below
+        # mutates an object the snapshot refers to (theta is trained on a copy).
+        snapshot = dict(self.__dict__)
+        try:
+            self._fit_transaction(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+        return self
+
+    def _fit_transaction(self, X, y, sample_weight, incremental, classes):
+        hidden = self._hidden_sizes()
+        fitted = self.__sklearn_is_fitted__()
+        first_pass = not fitted or (not self.warm_start and not incremental)
+        dtype = [np.float64, np.float32] if first_pass else self._theta.dtype
+        X, y = validate_data(self, X, y, reset=first_pass, dtype=dtype, order="C",
+                             multi_output=True, y_numeric=not self._is_classifier)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                                 ensure_non_negative=True)
+            if not sample_weight.any():
+                raise ValueError(
+                    "sample_weight is zero for every example, so there is nothing to "
+                    "learn from. Give some examples a positive weight."
+                )
+        else:
+            sample_weight = np.ones(X.shape[0], dtype=X.dtype)
+        Y = self._encode_targets(y, first_pass, incremental, classes).astype(X.dtype)
+
+        if first_pass:
+            out_name = self._output_activation(Y.shape[1])
+            layout = Layout([X.shape[1], *hidden, Y.shape[1]])
+            self._network = Network(layout, ACTIVATIONS[self.activation],
+                                    ACTIVATIONS[out_name], LOSSES[self.loss])
+            self.out_activation_ = out_name
+            rng = self._generator()
+            theta = init_theta(layout, X.dtype, rng, self._network.hidden_code)
+            self._progress = Progress()
+            self.n_iter_ = 0
+        else:
+            if Y.shape[1] != self.n_outputs_:
+                raise ValueError(
+                    f"y has {Y.shape[1]} outputs but this model was fitted with "
+                    f"{self.n_outputs_}. Refit with warm_start=False to change them."
+                )
+            rng = self._generator()
+            theta = self._theta.copy()
+
+        progress = Progress(list(self._progress.loss_curve), self._progress.best_loss,
+                            self._progress.no_improvement_count, self._progress.t)
+        if not incremental:
+            progress.no_improvement_count = 0
+        batch_size = X.shape[0] if self.batch_size == "full" else self.batch_size
+        if batch_size > X.shape[0]:
+            warnings.warn(
+                f"batch_size={batch_size} is larger than the {X.shape[0]} examples given; "
+                "it is clipped to the number of examples (the true gradient).",
+                UserWarning,
+            )
+        epoch = make_trainer(self._network, theta, X, Y, sample_weight, batch_size,
+                             float(self.learning_rate_init), float(self.alpha))
+        epochs, converged = train(
+            epoch, theta, X.shape[0], progress,
+            max_epochs=1 if incremental else self.max_iter,
+            shuffle=self.shuffle, rng=rng, tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change, verbose=self.verbose,
+            stop_on_plateau=not incremental,
+        )
+
+        self._theta = theta
+        self._progress = progress
+        self.n_iter_ = self.n_iter_ + epochs if incremental else epochs
+        self.t_ = progress.t
+        self.loss_ = progress.loss_curve[-1]
+        self.loss_curve_ = list(progress.loss_curve)
+        self.best_loss_ = progress.best_loss
+        if not incremental and not converged:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                "the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+
+    def _generator(self):
+        """A numpy Generator drawn from ``random_state`` (int, None or RandomState)."""
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return np.random.default_rng(seed)
+
+    # -- prediction -------------------------------------------------------------------
+
+    def _forward(self, X):
+        """Validated ``X`` -> network outputs, shape (n_samples, n_outputs_)."""
+        check_is_fitted(self)
+        theta = self._theta
+        X = validate_data(self, X, reset=False, dtype=theta.dtype, order="C")
+        if not theta.flags.writeable:
+            # Read-only weights (joblib mmap_mode='r') would compile a second signature.
+            theta = theta.copy()
+        rows = min(X.shape[0], CHUNK_ROWS)
+        activations = np.empty(rows * self._network.layout.n_units, dtype=theta.dtype)
+        outputs = np.empty((X.shape[0], self.n_outputs_), dtype=theta.dtype)
+        _kernels.predict_outputs(X, theta, *self._network.structure, activations, outputs)
+        return outputs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+_COMMON_DOC = """
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Units of each hidden layer; ``()`` for none (the delta rule).
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Hidden-unit transfer function.
+    loss : str
+        See above.
+    out_activation : str
+        See above.
+    alpha : float, default=0.0001
+        L2 penalty, with scikit-learn's meaning: a batch ``B`` minimises
+        ``(1/|B|) sum_i s_i E_i + alpha / (2 |B|) ||W||^2`` (biases not penalised).
+    batch_size : int or 'full', default=1
+        Examples per update. 1 is per-example stochastic gradient descent (the fused
+        Numba kernel); ``'full'`` (or any value >= n_samples) is the true gradient.
+    learning_rate_init : float, default=0.01
+        Step size. Per-example SGD takes n_samples steps per epoch, so this is smaller
+        than a full-batch rate would be; 0.01 trains standardised data well.
+    max_iter : int, default=200
+        Maximum number of epochs (each warm-started ``fit`` runs up to this many).
+    shuffle : bool, default=True
+        Visit the examples in a new random order every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation and the shuffling (through a numpy Generator).
+        An int gives bit-identical weights on every fit.
+    tol : float, default=1e-4
+        Training stops when the loss has not improved by ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs.
+    verbose : bool, default=False
+        Print the loss and the examples/s of every epoch.
+    warm_start : bool, default=False
+        Continue from the current weights on ``fit``.
+    n_iter_no_change : int, default=10
+        See ``tol``.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray of shape (n_in, n_out)
+        Weights per layer: views of the model's flat parameter vector, so assigning
+        into them (``coefs_[0][:] = W``) changes the model.
+    intercepts_ : list of ndarray of shape (n_out,)
+        Biases per layer, views as ``coefs_``.
+    loss_ : float
+        Mean loss over the last epoch (each example's loss taken as it was visited,
+        plus the L2 term).
+    loss_curve_ : list of float
+        ``loss_`` of every epoch, across warm starts and ``partial_fit`` calls.
+    best_loss_ : float
+        Smallest value of ``loss_curve_``.
+    n_iter_ : int
+        Epochs run by the last ``fit`` (``partial_fit`` calls add one each).
+    t_ : int
+        Examples seen by the optimiser, in all.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units.
+    out_activation_ : str
+        Transfer function of the output units.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+"""
+
+
+class FastBPClassifier(ClassifierMixin, _BaseFastBP):
+    """Multilayer perceptron classifier trained by per-example backpropagation.
+
+    A drop-in replacement for ``sklearn.neural_network.MLPClassifier(solver='sgd')``
+    whose default is the stochastic approximation: one weight update per example,
+    run by Numba kernels that train a whole epoch per call.
+
+    ``loss='log_loss'`` (default) pairs logistic outputs with binary cross-entropy for
+    binary and multilabel targets, and softmax with categorical cross-entropy for
+    multiclass targets. ``loss='squared_error'`` with logistic outputs is the seed
+    notes' setting: ``E = 1/2 sum_j (t_j - o_j)^2`` over one logistic unit per column
+    of the label-binarised y (one unit for binary y).
+
+    loss : {'log_loss', 'squared_error'}, default='log_loss'
+    out_activation : {'auto', 'logistic', 'softmax'}, default='auto'
+        'auto' is softmax for multiclass log-loss and logistic otherwise. 'logistic'
+        with multiclass y trains one-vs-rest units whose outputs ``predict_proba``
+        normalises. 'softmax' needs multiclass y and ``loss='log_loss'``.
+    """ + _COMMON_DOC + """
+    classes_ : ndarray
+        Class labels (for multilabel y, the label indices).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from fastbp import FastBPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = FastBPClassifier(hidden_layer_sizes=(16,), random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    _is_classifier = True
+
+    _parameter_constraints = {
+        **_BaseFastBP._parameter_constraints,
+        "loss": [StrOptions({"log_loss", "squared_error"})],
+        "out_activation": [StrOptions({"auto", "logistic", "softmax"})],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, loss="log_loss",
+                 out_activation="auto", alpha=0.0001, batch_size=1,
+                 learning_rate_init=0.01, max_iter=200, shuffle=True, random_state=None,
+                 tol=1e-4, verbose=False, warm_start=False, n_iter_no_change=10):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, loss=loss,
+            out_activation=out_activation, alpha=alpha, batch_size=batch_size,
+            learning_rate_init=learning_rate_init, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
+            n_iter_no_change=n_iter_no_change)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train on (X, y) for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a label indicator matrix for multilabel classification.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; an example's loss gradient is multiplied by its
+            weight (the L2 term is not).
+
+        Returns
+        -------
+        self : FastBPClassifier
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch over (X, y), continuing from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        classes : array-like of shape (n_classes,), default=None
+            Every class that any call may see. Required on the first call for
+            single-label y; later calls may omit it.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : FastBPClassifier
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _encode_targets(self, y, first_pass, incremental, classes):
+        check_classification_targets(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        multilabel = type_of_target(y).startswith("multilabel")
+        if first_pass:
+            binarizer = LabelBinarizer()
+            if incremental and not multilabel:
+                if classes is None:
+                    raise ValueError(
+                        "classes must be passed on the first call to partial_fit: "
+                        "every class the model will ever see, e.g. np.unique(y_all)."
+                    )
+                binarizer.fit(np.asarray(classes))
+                self._check_known(y, binarizer.classes_)
+            else:
+                binarizer.fit(y)
+            if len(binarizer.classes_) < 2:
+                raise ValueError(
+                    f"y has only one class ({binarizer.classes_!r}); a classifier needs "
+                    "at least 2 classes. Check the labels, or pass every class with "
+                    "partial_fit(..., classes=...)."
+                )
+            self._label_binarizer = binarizer
+            self.classes_ = binarizer.classes_
+        else:
+            if classes is not None and not np.array_equal(np.unique(classes),
+                                                           self.classes_):
+                raise ValueError(
+                    f"classes={classes!r} is not the same as on the first call "
+                    f"({self.classes_!r}); start a new model to change the classes."
+                )
+            if multilabel != (self._label_binarizer.y_type_ == "multilabel-indicator"):
+                raise ValueError("y switches between multilabel and single-label "
+                                 "targets; fit a new model instead.")
+            if not multilabel:
+                self._check_known(y, self.classes_)
+        return self._label_binarizer.transform(y)
+
+    @staticmethod
+    def _check_known(y, classes):
+        unknown = np.setdiff1d(np.unique(y), classes)
+        if unknown.size:
+            raise ValueError(
+                f"y contains classes not seen before: {unknown!r} (known: {classes!r}). "
+                "Declare every class up front with partial_fit(..., classes=...)."
+            )
+
+    def _output_activation(self, n_outputs):
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        if self.out_activation == "auto":
+            return "softmax" if multiclass and self.loss == "log_loss" else "logistic"
+        if self.out_activation == "softmax":
+            if self.loss != "log_loss" or not multiclass:
+                raise ValueError(
+                    "out_activation='softmax' needs loss='log_loss' and multiclass y (3 or "
+                    "more classes, one label per example); use 'logistic' or 'auto'."
+                )
+        return self.out_activation
+
+    def _probabilities(self, X):
+        outputs = self._forward(X)
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return outputs
+        if outputs.shape[1] == 1:
+            return np.hstack([1.0 - outputs, outputs])
+        if self.out_activation_ != "softmax":
+            # One-vs-rest logistic units: normalise so each row sums to one.
+            totals = outputs.sum(axis=1, keepdims=True)
+            np.divide(outputs, totals, out=outputs, where=totals > 0)
+            outputs[(totals == 0).ravel()] = 1.0 / outputs.shape[1]
+        return outputs
+
+    def predict(self, X):
+        """Predict class labels (an indicator matrix for multilabel y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        """
+        outputs = self._forward(X)
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return self._label_binarizer.inverse_transform(outputs, threshold=0.5)
+        if outputs.shape[1] == 1:
+            return self.classes_[(outputs[:, 0] > 0.5).astype(np.intp)]
+        return self.classes_[np.argmax(outputs, axis=1)]
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``. For multilabel y, each column is the
+            probability of its label.
+        """
+        return self._probabilities(X)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self._probabilities(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class FastBPRegressor(RegressorMixin, _BaseFastBP):
+    """Multilayer perceptron regressor trained by per-example backpropagation.
+
+    A drop-in replacement for ``sklearn.neural_network.MLPRegressor(solver='sgd')``
+    with squared error ``E = 1/2 sum_j (t_j - o_j)^2`` per example; multi-output y
+    is supported.
+
+    loss : {'squared_error'}, default='squared_error'
+    out_activation : {'identity', 'logistic', 'tanh', 'relu'}, default='identity'
+        Output transfer function; non-identity outputs bound the predictions.
+    """ + _COMMON_DOC + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastbp import FastBPRegressor
+    >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
+    >>> reg = FastBPRegressor(hidden_layer_sizes=(16,), random_state=0).fit(X, X.ravel())
+    >>> reg.score(X, X.ravel()) > 0.9
+    True
+    """
+
+    _is_classifier = False
+
+    _parameter_constraints = {
+        **_BaseFastBP._parameter_constraints,
+        "loss": [StrOptions({"squared_error"})],
+        "out_activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *,
+                 loss="squared_error", out_activation="identity", alpha=0.0001,
+                 batch_size=1, learning_rate_init=0.01, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False,
+                 n_iter_no_change=10):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, loss=loss,
+            out_activation=out_activation, alpha=alpha, batch_size=batch_size,
+            learning_rate_init=learning_rate_init, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
+            n_iter_no_change=n_iter_no_change)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train on (X, y) for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; an example's loss gradient is multiplied by its
+            weight (the L2 term is not).
+
+        Returns
+        -------
+        self : FastBPRegressor
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch over (X, y), continuing from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : FastBPRegressor
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _encode_targets(self, y, first_pass, incremental, classes):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if first_pass:
+            self._y_is_1d = y.ndim == 1
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def _output_activation(self, n_outputs):
+        return self.out_activation
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        outputs = self._forward(X)
+        return outputs.ravel() if self._y_is_1d else outputs

@@ -1,0 +1,119 @@
+"""Activations and losses: name -> integer code tables and their njit primitives.
+
+Numba kernels cannot look functions up in a dict, so every activation and loss has an
+integer code, and the primitives below dispatch on it. As in scikit-learn's
+``neural_network/_base.py``, derivatives are written in terms of the activation's
+*output* ``o``, so a kernel only needs to keep the outputs of the forward pass.
+"""
+
+import numpy as np
+from numba import njit
+
+IDENTITY = 0
+LOGISTIC = 1
+TANH = 2
+RELU = 3
+SOFTMAX = 4
+
+ACTIVATIONS = {
+    "identity": IDENTITY,
+    "logistic": LOGISTIC,
+    "tanh": TANH,
+    "relu": RELU,
+    "softmax": SOFTMAX,
+}
+HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+
+SQUARED_ERROR = 0
+LOG_LOSS = 1
+
+LOSSES = {"squared_error": SQUARED_ERROR, "log_loss": LOG_LOSS}
+
+# No ``nnan``/``ninf``: the divergence guard must see NaN and inf.
+FASTMATH = set({"contract", "reassoc", "arcp", "nsz", "afn"})
+
+# Kernels are compiled lazily, on first use, and cached on disk.
+jit_options = {"cache": True, "nogil": True, "fastmath": FASTMATH}
+inline_options = {"cache": True, "nogil": True, "fastmath": FASTMATH, "inline": "always"}
+
+
+@njit(**inline_options)
+def activate(code, values):
+    """Apply the activation ``code`` to the net inputs in ``values``, in place.
+
+    ``values`` is 1-D (one example's units) or 2-D (examples x units); softmax
+    normalises over the last axis.
+    """
+    flat = values.reshape(-1)
+    if code == LOGISTIC:
+        for i in range(flat.shape[0]):
+            flat[i] = 1.0 / (1.0 + np.exp(-flat[i]))
+    elif code == TANH:
+        for i in range(flat.shape[0]):
+            flat[i] = np.tanh(flat[i])
+    elif code == RELU:
+        for i in range(flat.shape[0]):
+            if flat[i] < 0.0:
+                flat[i] = 0.0
+    elif code == SOFTMAX:
+        rows = values.reshape(-1, values.shape[-1])
+        for r in range(rows.shape[0]):
+            row = rows[r]
+            largest = row.max()
+            total = 0.0
+            for i in range(row.shape[0]):
+                row[i] = np.exp(row[i] - largest)
+                total += row[i]
+            for i in range(row.shape[0]):
+                row[i] /= total
+
+
+@njit(**inline_options)
+def derivative(code, out):
+    """f'(net) of an element-wise activation, written in terms of its output o = f(net)."""
+    if code == LOGISTIC:
+        return out * (1.0 - out)
+    if code == TANH:
+        return 1.0 - out * out
+    if code == RELU:
+        return 1.0 if out > 0.0 else 0.0
+    return 1.0
+
+
+@njit(**inline_options)
+def example_loss(loss_code, out_code, out, target):
+    """Loss of one example: ``0.5 * sum (t - o)^2`` or the (binary) cross-entropy.
+
+    Probabilities are clipped to ``[eps, 1 - eps]`` of their dtype, as scikit-learn
+    does, so a saturated output gives a large finite loss rather than inf.
+    """
+    total = 0.0
+    if loss_code == SQUARED_ERROR:
+        for k in range(out.shape[0]):
+            diff = target[k] - out[k]
+            total += 0.5 * diff * diff
+        return total
+    eps = np.finfo(out.dtype).eps
+    for k in range(out.shape[0]):
+        o = min(max(out[k], eps), 1.0 - eps)
+        if target[k] != 0.0:
+            total -= target[k] * np.log(o)
+        if out_code == LOGISTIC and target[k] != 1.0:
+            total -= (1.0 - target[k]) * np.log(1.0 - o)
+    return total
+
+
+@njit(**inline_options)
+def output_delta(loss_code, out_code, out, target, weight, delta):
+    """dE/dnet at the output layer, times the example's weight, into ``delta``.
+
+    Squared error gives the seed's ``-(t - o) f'(net)``. Cross-entropy paired with its
+    canonical output (logistic for binary, softmax for categorical) gives ``o - t``:
+    the ``1 / (o (1 - o))`` of dE/do cancels f'(net).
+    """
+    if loss_code == SQUARED_ERROR:
+        for k in range(out.shape[0]):
+            delta[k] = weight * (out[k] - target[k]) * derivative(out_code, out[k])
+    else:
+        for k in range(out.shape[0]):
+            delta[k] = weight * (out[k] - target[k])

@@ -1,0 +1,129 @@
+"""The epoch loop: shuffling, kernel dispatch, loss bookkeeping, stopping, divergence.
+
+Nothing here knows about scikit-learn; the estimators hand in validated arrays.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _kernels
+
+# Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
+# run near peak, small enough that a chunk's activations stay in cache.
+CHUNK_ROWS = 256
+
+
+class TrainingDiverged(ValueError):
+    """Training produced a non-finite loss or non-finite weights."""
+
+
+@dataclass
+class Progress:
+    """What training has done so far; carried across warm-started fits and partial_fit.
+
+    Attributes follow scikit-learn's MLP: ``loss_curve`` (mean loss per epoch),
+    ``best_loss``, ``no_improvement_count`` and ``t`` (examples seen).
+    """
+
+    loss_curve: list = field(default_factory=list)
+    best_loss: float = np.inf
+    no_improvement_count: int = 0
+    t: int = 0
+
+
+def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate, alpha):
+    """Preallocate the buffers of one fit and return ``epoch(order) -> mean loss``.
+
+    Parameters
+    ----------
+    network : fastbp._network.Network
+    theta : ndarray, updated in place by every epoch
+    X, Y : C-contiguous 2-D arrays of theta's dtype
+    sample_weight : 1-D array of theta's dtype
+    batch_size : int
+        1 runs the fused per-example kernel; larger values run the mini-batch kernel
+        (``>= len(X)`` is the true gradient).
+    learning_rate, alpha : float
+    """
+    layout = network.layout
+    structure = network.structure
+    loss_code = network.loss_code
+    dtype = theta.dtype
+    n_samples = X.shape[0]
+    weight_sum = float(sample_weight.sum(dtype=np.float64))
+
+    if batch_size == 1:
+        outs = np.empty(layout.n_units, dtype=dtype)
+        deltas = np.empty(layout.n_units, dtype=dtype)
+
+        def run(order):
+            return _kernels.sgd_epoch(X, Y, order, sample_weight, theta, *structure,
+                                      loss_code, learning_rate, alpha, outs, deltas)
+    else:
+        rows = min(batch_size, n_samples, CHUNK_ROWS)
+        inputs = np.empty((rows, X.shape[1]), dtype=dtype)
+        targets = np.empty((rows, Y.shape[1]), dtype=dtype)
+        weights = np.empty(rows, dtype=dtype)
+        activations = np.empty(rows * layout.n_units, dtype=dtype)
+        deltas = np.empty(rows * layout.n_units, dtype=dtype)
+        largest_block = max(a * b for a, b in zip(layout.sizes[:-1], layout.sizes[1:]))
+        scratch = np.empty(largest_block, dtype=dtype)
+        gradient = np.empty(layout.size, dtype=dtype)
+        batch = min(batch_size, n_samples)
+
+        def run(order):
+            return _kernels.minibatch_epoch(
+                X, Y, order, sample_weight, theta, *structure, loss_code, learning_rate,
+                alpha, batch, inputs, targets, weights, activations, deltas, scratch,
+                gradient)
+
+    def epoch(order):
+        data_loss, penalty = run(order)
+        return data_loss / weight_sum + penalty / n_samples
+
+    return epoch
+
+
+def train(epoch, theta, n_samples, progress, *, max_epochs, shuffle, rng, tol,
+          n_iter_no_change, verbose, stop_on_plateau):
+    """Run up to ``max_epochs`` epochs; returns ``(epochs_run, converged)``.
+
+    Stops when the training loss has not improved by ``tol`` for more than
+    ``n_iter_no_change`` consecutive epochs (scikit-learn's rule), if
+    ``stop_on_plateau``. Raises :class:`TrainingDiverged` when an epoch ends with a
+    non-finite loss or weights; the caller keeps its own copy of the last good state.
+    """
+    order = np.arange(n_samples, dtype=np.int64)
+    for epoch_index in range(max_epochs):
+        if shuffle:
+            rng.shuffle(order)
+        started = time.perf_counter()
+        loss = epoch(order)
+        elapsed = time.perf_counter() - started
+        if not (np.isfinite(loss) and np.isfinite(theta).all()):
+            raise TrainingDiverged(
+                f"Training diverged in epoch {len(progress.loss_curve) + 1}: the loss "
+                f"became {loss} and the weights are "
+                f"{'finite' if np.isfinite(theta).all() else 'no longer finite'}. "
+                "Use a smaller learning_rate_init, or scale X (e.g. StandardScaler) "
+                "and, for regression, y. The model was left as it was before this call."
+            )
+        progress.loss_curve.append(float(loss))
+        progress.t += n_samples
+        if verbose:
+            rate = n_samples / elapsed if elapsed > 0 else float("inf")
+            print(f"Epoch {len(progress.loss_curve)}, loss = {loss:.8f}, "
+                  f"{rate:,.0f} examples/s")
+        if loss > progress.best_loss - tol:
+            progress.no_improvement_count += 1
+        else:
+            progress.no_improvement_count = 0
+        progress.best_loss = min(progress.best_loss, float(loss))
+        if stop_on_plateau and progress.no_improvement_count > n_iter_no_change:
+            if verbose:
+                print(f"Training loss did not improve more than tol={tol:f} for "
+                      f"{n_iter_no_change} consecutive epochs. Stopping.")
+            return epoch_index + 1, True
+    return max_epochs, False
