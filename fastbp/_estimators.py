@@ -41,6 +41,10 @@ class _BaseFastBP(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     }
 
+    # dtype every X is converted to; None follows X (float32 stays float32, the rest
+    # becomes float64), as scikit-learn's MLP. Subclasses may pin it.
+    _input_dtype = None
+
     def __init__(self, hidden_layer_sizes, activation, loss, out_activation, alpha,
                  batch_size, learning_rate_init, max_iter, shuffle, random_state, tol,
                  verbose, warm_start, n_iter_no_change):
@@ -143,7 +147,12 @@ class _BaseFastBP(BaseEstimator):
         hidden = self._hidden_sizes()
         fitted = self.__sklearn_is_fitted__()
         first_pass = not fitted or (not self.warm_start and not incremental)
-        dtype = [np.float64, np.float32] if first_pass else self._theta.dtype
+        if not first_pass:
+            dtype = self._theta.dtype
+        elif self._input_dtype is not None:
+            dtype = self._input_dtype
+        else:
+            dtype = [np.float64, np.float32]
         X, y = validate_data(self, X, y, reset=first_pass, dtype=dtype, order="C",
                              multi_output=True, y_numeric=not self._is_classifier)
         if sample_weight is not None:
@@ -220,9 +229,15 @@ class _BaseFastBP(BaseEstimator):
     # -- prediction -------------------------------------------------------------------
 
     def _forward(self, X):
-        """Validated ``X`` -> network outputs, shape (n_samples, n_outputs_)."""
+        """Validated ``X`` -> network outputs, shape (n_samples, n_outputs_).
+
+        Computed in float32 when the model and X both are, in float64 otherwise, so
+        a float32 model asked about float64 data answers with float64 precision.
+        """
         check_is_fitted(self)
         theta = self._theta
+        if getattr(X, "dtype", None) != np.float32:
+            theta = theta.astype(np.float64, copy=False)
         X = validate_data(self, X, reset=False, dtype=theta.dtype, order="C")
         if not theta.flags.writeable:
             # Read-only weights (joblib mmap_mode='r') would compile a second signature.
@@ -256,9 +271,12 @@ _COMMON_DOC = """
     batch_size : int or 'full', default=1
         Examples per update. 1 is per-example stochastic gradient descent (the fused
         Numba kernel); ``'full'`` (or any value >= n_samples) is the true gradient.
-    learning_rate_init : float, default=0.01
-        Step size. Per-example SGD takes n_samples steps per epoch, so this is smaller
-        than a full-batch rate would be; 0.01 trains standardised data well.
+    learning_rate_init : float, default=0.01 (classifier), 0.0001 (regressor)
+        Step size of every update. Log-loss output deltas ``o - t`` are bounded by 1,
+        so per-example steps of 0.01 are stable on standardised X. Squared-error
+        deltas grow with the error, so on unscaled targets (in the hundreds) per-example
+        steps of 0.001 already diverge; the regressor's 0.0001 stays stable there and
+        still fits standardised data. Scale y and raise it for faster training.
     max_iter : int, default=200
         Maximum number of epochs (each warm-started ``fit`` runs up to this many).
     shuffle : bool, default=True
@@ -553,7 +571,7 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *,
                  loss="squared_error", out_activation="identity", alpha=0.0001,
-                 batch_size=1, learning_rate_init=0.01, max_iter=200, shuffle=True,
+                 batch_size=1, learning_rate_init=0.0001, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False,
                  n_iter_no_change=10):
         super().__init__(
