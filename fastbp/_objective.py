@@ -1,0 +1,57 @@
+"""The training objective of a network on data, as a function of theta: value and gradient.
+
+``J(theta) = (1/n) sum_i s_i E_i(theta) + alpha / (2n) ||W||^2`` over the ``n`` rows
+given: the loss one batch of those rows minimises (scikit-learn's convention).
+"""
+
+import numpy as np
+
+from . import _kernels
+from ._training import CHUNK_ROWS
+
+
+def _buffers(network, n_rows, dtype):
+    rows = max(1, min(n_rows, CHUNK_ROWS))
+    return np.empty(rows * network.layout.n_units, dtype=dtype), rows
+
+
+def value(network, theta, X, Y, sample_weight, alpha):
+    """``J(theta)`` on (X, Y) with the given sample weights.
+
+    Parameters
+    ----------
+    network : fastbp._network.Network
+    theta : ndarray of shape (network.layout.size,)
+    X, Y : C-contiguous 2-D arrays of theta's dtype
+    sample_weight : ndarray of shape (n_samples,)
+    alpha : float
+
+    Returns
+    -------
+    float
+    """
+    activations, _ = _buffers(network, X.shape[0], theta.dtype)
+    outputs = np.empty((X.shape[0], network.layout.sizes[-1]), dtype=theta.dtype)
+    _kernels.predict_outputs(X, theta, *network.structure, activations, outputs)
+    data_loss = _kernels.weighted_loss_sum(outputs, Y, sample_weight, network.loss_code,
+                                           network.out_code)
+    weights = theta[network.layout.weight_mask()]
+    return (data_loss + 0.5 * alpha * float(weights @ weights)) / X.shape[0]
+
+
+def gradient(network, theta, X, Y, sample_weight, alpha):
+    """``dJ/dtheta`` by backpropagation (the kernels' mini-batch code path).
+
+    Parameters are as for :func:`value`. Returns an array shaped like ``theta``.
+    """
+    layout = network.layout
+    activations, rows = _buffers(network, X.shape[0], theta.dtype)
+    deltas = np.empty_like(activations)
+    largest_block = max(a * b for a, b in zip(layout.sizes[:-1], layout.sizes[1:]))
+    scratch = np.empty(largest_block, dtype=theta.dtype)
+    result = np.empty_like(theta)
+    _kernels.data_gradient(X, Y, sample_weight, theta, *network.structure,
+                           network.loss_code, activations, deltas, scratch, result)
+    mask = layout.weight_mask()
+    result[mask] += alpha * theta[mask]
+    return result / X.shape[0]

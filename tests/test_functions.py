@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+from numba import njit
+from scipy.special import expit, softmax
+from sklearn.metrics import log_loss
+
+from fastbp import _functions as F
+
+
+@njit(cache=False)
+def run_activate(code, values):
+    F.activate(code, values)
+    return values
+
+
+@njit(cache=False)
+def run_derivative(code, outs):
+    result = np.empty_like(outs)
+    for i in range(outs.shape[0]):
+        result[i] = F.derivative(code, outs[i])
+    return result
+
+
+@njit(cache=False)
+def run_loss(loss_code, out_code, out, target):
+    return F.example_loss(loss_code, out_code, out, target)
+
+
+NET = np.array([-800.0, -3.0, -0.5, 0.0, 0.25, 2.0, 40.0])
+EXPECTED = {
+    "identity": NET,
+    "logistic": expit(NET),
+    "tanh": np.tanh(NET),
+    "relu": np.maximum(NET, 0),
+    "softmax": softmax(NET),
+}
+
+
+@pytest.mark.parametrize("name", list(F.ACTIVATIONS))
+def test_activations(name):
+    np.testing.assert_allclose(run_activate(F.ACTIVATIONS[name], NET.copy()),
+                               EXPECTED[name], rtol=1e-14, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", F.HIDDEN_ACTIVATIONS)
+def test_derivative_from_output_matches_numerical(name):
+    net = np.array([-2.0, -0.3, 0.4, 1.7])
+    code = F.ACTIVATIONS[name]
+    eps = 1e-6
+    numeric = (run_activate(code, net + eps) - run_activate(code, net - eps)) / (2 * eps)
+    outs = run_activate(code, net.copy())
+    np.testing.assert_allclose(run_derivative(code, outs), numeric, rtol=1e-8)
+
+
+def test_losses_follow_sklearn_conventions():
+    o = np.array([0.2, 0.7, 0.1])
+    t = np.array([0.0, 1.0, 0.0])
+    assert run_loss(F.SQUARED_ERROR, F.IDENTITY, o, t) == pytest.approx(
+        0.5 * np.sum((t - o) ** 2))
+    assert run_loss(F.LOG_LOSS, F.SOFTMAX, o, t) == pytest.approx(-np.log(0.7))
+    binary = sum(log_loss([ti], [oi], labels=[0, 1]) for oi, ti in zip(o, t))
+    assert run_loss(F.LOG_LOSS, F.LOGISTIC, o, t) == pytest.approx(binary)
+    # Saturated outputs are clipped: a large but finite loss.
+    saturated = run_loss(F.LOG_LOSS, F.LOGISTIC, np.array([1.0]), np.array([0.0]))
+    assert np.isfinite(saturated) and saturated > 30
+
+
+def test_fastmath_keeps_nan_and_inf_visible():
+    assert "nnan" not in F.FASTMATH and "ninf" not in F.FASTMATH
+    out = run_activate(F.TANH, np.array([np.nan, np.inf]))
+    assert np.isnan(out[0]) and out[1] == 1.0

@@ -1,0 +1,118 @@
+"""Every kernel against the plain-NumPy reference (the seed's equations)."""
+
+import numpy as np
+import pytest
+from conftest import HIDDEN, LOSS_OUTPUTS, make_problem
+
+from fastbp import _kernels, reference
+from fastbp._functions import ACTIVATIONS
+from fastbp._training import make_trainer
+
+
+def reference_params(network, theta):
+    layout = network.layout
+    return [(layout.weights(theta, l).copy(), layout.biases(theta, l).copy())
+            for l in range(layout.n_weight_layers)]
+
+
+def flatten(params):
+    return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in params])
+
+
+def names(network):
+    codes = {code: name for name, code in ACTIVATIONS.items()}
+    loss = "squared_error" if network.loss_code == 0 else "log_loss"
+    return codes[network.hidden_code], codes[network.out_code], loss
+
+
+def random_sizes(rng, n_hidden, out):
+    n_out = 3 if out == "softmax" else int(rng.integers(1, 4))
+    return (int(rng.integers(1, 6)), *rng.integers(1, 7, n_hidden).tolist(), n_out)
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, "full"])
+@pytest.mark.parametrize("loss,out", LOSS_OUTPUTS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_epoch_matches_reference(rng, hidden, loss, out, batch_size):
+    for n_hidden in range(4):
+        sizes = random_sizes(rng, n_hidden, out)
+        network, theta, X, Y, sample_weight = make_problem(rng, sizes, hidden, loss, out)
+        order = rng.permutation(X.shape[0]).astype(np.int64)
+        batch = X.shape[0] if batch_size == "full" else batch_size
+        learning_rate, alpha = 0.01, 0.01
+
+        expected_params, data_loss, penalty = reference.epoch(
+            reference_params(network, theta), X, Y, order, sample_weight,
+            *names(network), learning_rate, alpha, batch)
+        expected_loss = data_loss / sample_weight.sum() + penalty / X.shape[0]
+
+        trained = theta.copy()
+        epoch = make_trainer(network, trained, X, Y, sample_weight, batch,
+                             learning_rate, alpha)
+        loss_value = epoch(order)
+
+        expected = flatten(expected_params)
+        assert np.isfinite(expected).all()
+        assert np.max(np.abs(trained - expected)) <= 1e-10 * np.max(np.abs(expected))
+        assert loss_value == pytest.approx(expected_loss, rel=1e-10)
+        assert not np.array_equal(trained, theta)
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_float32_epoch_close_to_float64(rng, batch_size):
+    network, theta, X, Y, sample_weight = make_problem(rng, (4, 6, 5, 2), "tanh",
+                                                       "log_loss", "logistic")
+    order = np.arange(X.shape[0], dtype=np.int64)
+    results = []
+    for dtype in (np.float64, np.float32):
+        trained = theta.astype(dtype)
+        epoch = make_trainer(network, trained, X.astype(dtype), Y.astype(dtype),
+                             sample_weight.astype(dtype), batch_size, 0.1, 0.001)
+        epoch(order)
+        assert trained.dtype == dtype
+        results.append(trained)
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-4, atol=1e-5)
+
+
+def test_chunks_smaller_than_batch_sum_to_batch_gradient(rng, monkeypatch):
+    # A batch larger than the BLAS chunk is processed in several chunks; the update
+    # must still be the one step of the whole batch.
+    network, theta, X, Y, sample_weight = make_problem(rng, (3, 4, 2), "relu",
+                                                       "squared_error", "identity",
+                                                       n_samples=50)
+    order = rng.permutation(50).astype(np.int64)
+    expected_params, _, _ = reference.epoch(reference_params(network, theta), X, Y,
+                                            order, sample_weight, *names(network), 0.1,
+                                            0.0, 50)
+    monkeypatch.setattr("fastbp._training.CHUNK_ROWS", 8)
+    trained = theta.copy()
+    make_trainer(network, trained, X, Y, sample_weight, 50, 0.1, 0.0)(order)
+    expected = flatten(expected_params)
+    assert np.max(np.abs(trained - expected)) <= 1e-10 * np.max(np.abs(expected))
+
+
+@pytest.mark.parametrize("loss,out", LOSS_OUTPUTS)
+def test_predict_outputs_match_reference_forward(rng, loss, out):
+    network, theta, X, _, _ = make_problem(rng, (5, 7, 4, 3), "logistic", loss, out,
+                                           n_samples=40)
+    hidden, out_name, _ = names(network)
+    params = reference_params(network, theta)
+    expected = np.array([reference.forward(params, x, hidden, out_name)[-1] for x in X])
+    activations = np.empty(16 * network.layout.n_units)
+    outputs = np.empty((40, 3))
+    _kernels.predict_outputs(X, theta, *network.structure, activations, outputs)
+    np.testing.assert_allclose(outputs, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_zero_weight_example_takes_no_step(rng):
+    # With alpha = 0, a per-example step is scaled by the example's weight, so an
+    # example of weight 0 is the same as an example left out.
+    network, theta, X, Y, sample_weight = make_problem(rng, (3, 4, 1), "tanh",
+                                                       "log_loss", "logistic")
+    sample_weight[5] = 0.0
+    order = np.arange(X.shape[0], dtype=np.int64)
+    with_zero = theta.copy()
+    make_trainer(network, with_zero, X, Y, sample_weight, 1, 0.1, 0.0)(order)
+    without = theta.copy()
+    make_trainer(network, without, X, Y, sample_weight, 1, 0.1, 0.0)(order[order != 5])
+    np.testing.assert_array_equal(with_zero, without)
