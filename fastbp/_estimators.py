@@ -45,9 +45,23 @@ class _BaseFastBP(BaseEstimator):
     # becomes float64), as scikit-learn's MLP. Subclasses may pin it.
     _input_dtype = None
 
-    def __init__(self, hidden_layer_sizes, activation, loss, out_activation, alpha,
-                 batch_size, learning_rate_init, max_iter, shuffle, random_state, tol,
-                 verbose, warm_start, n_iter_no_change):
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        loss,
+        out_activation,
+        alpha,
+        batch_size,
+        learning_rate_init,
+        max_iter,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        n_iter_no_change,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.loss = loss
@@ -125,8 +139,9 @@ class _BaseFastBP(BaseEstimator):
         sizes = [sizes] if np.ndim(sizes) == 0 else list(sizes)
         if any(not isinstance(s, Integral | np.integer) or s < 1 for s in sizes):
             raise InvalidParameterError(
-                "The 'hidden_layer_sizes' parameter must be an int >= 1 or a sequence of "
-                f"them (an empty sequence for no hidden layer), got {self.hidden_layer_sizes!r}."
+                "The 'hidden_layer_sizes' parameter must be an int >= 1 or a sequence "
+                "of them (an empty sequence for no hidden layer), got "
+                f"{self.hidden_layer_sizes!r}."
             )
         return [int(s) for s in sizes]
 
@@ -153,11 +168,20 @@ class _BaseFastBP(BaseEstimator):
             dtype = self._input_dtype
         else:
             dtype = [np.float64, np.float32]
-        X, y = validate_data(self, X, y, reset=first_pass, dtype=dtype, order="C",
-                             multi_output=True, y_numeric=not self._is_classifier)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=first_pass,
+            dtype=dtype,
+            order="C",
+            multi_output=True,
+            y_numeric=not self._is_classifier,
+        )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                                 ensure_non_negative=True)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
             if not sample_weight.any():
                 raise ValueError(
                     "sample_weight is zero for every example, so there is nothing to "
@@ -170,8 +194,12 @@ class _BaseFastBP(BaseEstimator):
         if first_pass:
             out_name = self._output_activation(Y.shape[1])
             layout = Layout([X.shape[1], *hidden, Y.shape[1]])
-            self._network = Network(layout, ACTIVATIONS[self.activation],
-                                    ACTIVATIONS[out_name], LOSSES[self.loss])
+            self._network = Network(
+                layout,
+                ACTIVATIONS[self.activation],
+                ACTIVATIONS[out_name],
+                LOSSES[self.loss],
+            )
             self.out_activation_ = out_name
             rng = self._generator()
             theta = init_theta(layout, X.dtype, rng, self._network.hidden_code)
@@ -186,8 +214,12 @@ class _BaseFastBP(BaseEstimator):
             rng = self._generator()
             theta = self._theta.copy()
 
-        progress = Progress(list(self._progress.loss_curve), self._progress.best_loss,
-                            self._progress.no_improvement_count, self._progress.t)
+        progress = Progress(
+            list(self._progress.loss_curve),
+            self._progress.best_loss,
+            self._progress.no_improvement_count,
+            self._progress.t,
+        )
         if not incremental:
             progress.no_improvement_count = 0
         batch_size = X.shape[0] if self.batch_size == "full" else self.batch_size
@@ -196,14 +228,29 @@ class _BaseFastBP(BaseEstimator):
                 f"batch_size={batch_size} is larger than the {X.shape[0]} examples given; "
                 "it is clipped to the number of examples (the true gradient).",
                 UserWarning,
+                stacklevel=3,
             )
-        epoch = make_trainer(self._network, theta, X, Y, sample_weight, batch_size,
-                             float(self.learning_rate_init), float(self.alpha))
+        epoch = make_trainer(
+            self._network,
+            theta,
+            X,
+            Y,
+            sample_weight,
+            batch_size,
+            float(self.learning_rate_init),
+            float(self.alpha),
+        )
         epochs, converged = train(
-            epoch, theta, X.shape[0], progress,
+            epoch,
+            theta,
+            X.shape[0],
+            progress,
             max_epochs=1 if incremental else self.max_iter,
-            shuffle=self.shuffle, rng=rng, tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change, verbose=self.verbose,
+            shuffle=self.shuffle,
+            rng=rng,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            verbose=self.verbose,
             stop_on_plateau=not incremental,
         )
 
@@ -219,6 +266,7 @@ class _BaseFastBP(BaseEstimator):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
 
     def _generator(self):
@@ -326,7 +374,8 @@ _COMMON_DOC = """
 
 
 class FastBPClassifier(ClassifierMixin, _BaseFastBP):
-    """Multilayer perceptron classifier trained by per-example backpropagation.
+    (
+        """Multilayer perceptron classifier trained by per-example backpropagation.
 
     A drop-in replacement for ``sklearn.neural_network.MLPClassifier(solver='sgd')``
     whose default is the stochastic approximation: one weight update per example,
@@ -343,7 +392,9 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         'auto' is softmax for multiclass log-loss and logistic otherwise. 'logistic'
         with multiclass y trains one-vs-rest units whose outputs ``predict_proba``
         normalises. 'softmax' needs multiclass y and ``loss='log_loss'``.
-    """ + _COMMON_DOC + """
+    """
+        + _COMMON_DOC
+        + """
     classes_ : ndarray
         Class labels (for multilabel y, the label indices).
 
@@ -356,6 +407,7 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
     >>> clf.score(X, y) > 0.9
     True
     """
+    )
 
     _is_classifier = True
 
@@ -365,16 +417,40 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         "out_activation": [StrOptions({"auto", "logistic", "softmax"})],
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, loss="log_loss",
-                 out_activation="auto", alpha=0.0001, batch_size=1,
-                 learning_rate_init=0.01, max_iter=200, shuffle=True, random_state=None,
-                 tol=1e-4, verbose=False, warm_start=False, n_iter_no_change=10):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="log_loss",
+        out_activation="auto",
+        alpha=0.0001,
+        batch_size=1,
+        learning_rate_init=0.01,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        n_iter_no_change=10,
+    ):
         super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation, loss=loss,
-            out_activation=out_activation, alpha=alpha, batch_size=batch_size,
-            learning_rate_init=learning_rate_init, max_iter=max_iter, shuffle=shuffle,
-            random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
-            n_iter_no_change=n_iter_no_change)
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            loss=loss,
+            out_activation=out_activation,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            n_iter_no_change=n_iter_no_change,
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -440,15 +516,18 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
         else:
-            if classes is not None and not np.array_equal(np.unique(classes),
-                                                           self.classes_):
+            if classes is not None and not np.array_equal(
+                np.unique(classes), self.classes_
+            ):
                 raise ValueError(
                     f"classes={classes!r} is not the same as on the first call "
                     f"({self.classes_!r}); start a new model to change the classes."
                 )
             if multilabel != (self._label_binarizer.y_type_ == "multilabel-indicator"):
-                raise ValueError("y switches between multilabel and single-label "
-                                 "targets; fit a new model instead.")
+                raise ValueError(
+                    "y switches between multilabel and single-label "
+                    "targets; fit a new model instead."
+                )
             if not multilabel:
                 self._check_known(y, self.classes_)
         return self._label_binarizer.transform(y)
@@ -541,7 +620,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
 
 
 class FastBPRegressor(RegressorMixin, _BaseFastBP):
-    """Multilayer perceptron regressor trained by per-example backpropagation.
+    (
+        """Multilayer perceptron regressor trained by per-example backpropagation.
 
     A drop-in replacement for ``sklearn.neural_network.MLPRegressor(solver='sgd')``
     with squared error ``E = 1/2 sum_j (t_j - o_j)^2`` per example; multi-output y
@@ -550,7 +630,9 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
     loss : {'squared_error'}, default='squared_error'
     out_activation : {'identity', 'logistic', 'tanh', 'relu'}, default='identity'
         Output transfer function; non-identity outputs bound the predictions.
-    """ + _COMMON_DOC + """
+    """
+        + _COMMON_DOC
+        + """
     Examples
     --------
     >>> import numpy as np
@@ -560,6 +642,7 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
     >>> reg.score(X, X.ravel()) > 0.9
     True
     """
+    )
 
     _is_classifier = False
 
@@ -569,17 +652,40 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
         "out_activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *,
-                 loss="squared_error", out_activation="identity", alpha=0.0001,
-                 batch_size=1, learning_rate_init=0.0001, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False,
-                 n_iter_no_change=10):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="squared_error",
+        out_activation="identity",
+        alpha=0.0001,
+        batch_size=1,
+        learning_rate_init=0.0001,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        n_iter_no_change=10,
+    ):
         super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation, loss=loss,
-            out_activation=out_activation, alpha=alpha, batch_size=batch_size,
-            learning_rate_init=learning_rate_init, max_iter=max_iter, shuffle=shuffle,
-            random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
-            n_iter_no_change=n_iter_no_change)
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            loss=loss,
+            out_activation=out_activation,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            n_iter_no_change=n_iter_no_change,
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

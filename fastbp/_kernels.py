@@ -26,8 +26,9 @@ from ._functions import (
 
 
 @njit(**inline_options)
-def _forward_example(x, theta, sizes, weight_offsets, bias_offsets, unit_offsets,
-                     hidden_code, out_code, outs):
+def _forward_example(
+    x, theta, sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code, outs
+):
     """Forward pass of one example: every non-input layer's outputs into ``outs``."""
     n_layers = sizes.shape[0] - 1
     for layer in range(n_layers):
@@ -50,8 +51,19 @@ def _forward_example(x, theta, sizes, weight_offsets, bias_offsets, unit_offsets
 
 
 @njit(**inline_options)
-def _backward_update(x, theta, sizes, weight_offsets, bias_offsets, unit_offsets,
-                     hidden_code, learning_rate, alpha, outs, deltas):
+def _backward_update(
+    x,
+    theta,
+    sizes,
+    weight_offsets,
+    bias_offsets,
+    unit_offsets,
+    hidden_code,
+    learning_rate,
+    alpha,
+    outs,
+    deltas,
+):
     """Fused backward pass and SGD step for one example whose output deltas are set.
 
     For each unit ``j`` one pass over its weight row both accumulates
@@ -108,9 +120,24 @@ def _backward_update(x, theta, sizes, weight_offsets, bias_offsets, unit_offsets
 
 
 @njit(**jit_options)
-def sgd_epoch(X, Y, order, sample_weight, theta, sizes, weight_offsets, bias_offsets,
-              unit_offsets, hidden_code, out_code, loss_code, learning_rate, alpha,
-              outs, deltas):
+def sgd_epoch(
+    X,
+    Y,
+    order,
+    sample_weight,
+    theta,
+    sizes,
+    weight_offsets,
+    bias_offsets,
+    unit_offsets,
+    hidden_code,
+    out_code,
+    loss_code,
+    learning_rate,
+    alpha,
+    outs,
+    deltas,
+):
     """One epoch of per-example SGD over ``X[order]``, updating ``theta`` in place.
 
     Returns
@@ -132,13 +159,36 @@ def sgd_epoch(X, Y, order, sample_weight, theta, sizes, weight_offsets, bias_off
         x = X[i]
         target = Y[i]
         weight = sample_weight[i]
-        _forward_example(x, theta, sizes, weight_offsets, bias_offsets, unit_offsets,
-                         hidden_code, out_code, outs)
+        _forward_example(
+            x,
+            theta,
+            sizes,
+            weight_offsets,
+            bias_offsets,
+            unit_offsets,
+            hidden_code,
+            out_code,
+            outs,
+        )
         data_loss += weight * example_loss(loss_code, out_code, out, target)
         output_delta(loss_code, out_code, out, target, weight, out_delta)
-        penalty += 0.5 * alpha * _backward_update(
-            x, theta, sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code,
-            learning_rate, alpha, outs, deltas)
+        penalty += (
+            0.5
+            * alpha
+            * _backward_update(
+                x,
+                theta,
+                sizes,
+                weight_offsets,
+                bias_offsets,
+                unit_offsets,
+                hidden_code,
+                learning_rate,
+                alpha,
+                outs,
+                deltas,
+            )
+        )
     return data_loss, penalty
 
 
@@ -151,8 +201,17 @@ def _layer_block(buffer, unit_offsets, layer, n_rows, n_units):
 
 
 @njit(**inline_options)
-def _forward_batch(inputs, theta, sizes, weight_offsets, bias_offsets, unit_offsets,
-                   hidden_code, out_code, activations):
+def _forward_batch(
+    inputs,
+    theta,
+    sizes,
+    weight_offsets,
+    bias_offsets,
+    unit_offsets,
+    hidden_code,
+    out_code,
+    activations,
+):
     """Forward pass of a chunk of examples with BLAS; returns the output block."""
     n_rows = inputs.shape[0]
     n_layers = sizes.shape[0] - 1
@@ -174,17 +233,40 @@ def _forward_batch(inputs, theta, sizes, weight_offsets, bias_offsets, unit_offs
 
 
 @njit(**inline_options)
-def _accumulate_gradient(inputs, targets, weights, theta, sizes, weight_offsets,
-                         bias_offsets, unit_offsets, hidden_code, out_code, loss_code,
-                         activations, deltas, scratch, gradient):
+def _accumulate_gradient(
+    inputs,
+    targets,
+    weights,
+    theta,
+    sizes,
+    weight_offsets,
+    bias_offsets,
+    unit_offsets,
+    hidden_code,
+    out_code,
+    loss_code,
+    activations,
+    deltas,
+    scratch,
+    gradient,
+):
     """Add ``sum_i s_i dE_i/dtheta`` of a chunk of examples to ``gradient``.
 
     Returns the chunk's ``sum_i s_i E_i``.
     """
     n_rows = inputs.shape[0]
     n_layers = sizes.shape[0] - 1
-    out = _forward_batch(inputs, theta, sizes, weight_offsets, bias_offsets,
-                         unit_offsets, hidden_code, out_code, activations)
+    out = _forward_batch(
+        inputs,
+        theta,
+        sizes,
+        weight_offsets,
+        bias_offsets,
+        unit_offsets,
+        hidden_code,
+        out_code,
+        activations,
+    )
     n_outputs = sizes[n_layers]
     out_delta = _layer_block(deltas, unit_offsets, n_layers - 1, n_rows, n_outputs)
     data_loss = 0.0
@@ -231,10 +313,30 @@ def _gather(X, Y, sample_weight, order, start, stop, inputs, targets, weights):
 
 
 @njit(**jit_options)
-def minibatch_epoch(X, Y, order, sample_weight, theta, sizes, weight_offsets,
-                    bias_offsets, unit_offsets, hidden_code, out_code, loss_code,
-                    learning_rate, alpha, batch_size, inputs, targets, weights,
-                    activations, deltas, scratch, gradient):
+def minibatch_epoch(
+    X,
+    Y,
+    order,
+    sample_weight,
+    theta,
+    sizes,
+    weight_offsets,
+    bias_offsets,
+    unit_offsets,
+    hidden_code,
+    out_code,
+    loss_code,
+    learning_rate,
+    alpha,
+    batch_size,
+    inputs,
+    targets,
+    weights,
+    activations,
+    deltas,
+    scratch,
+    gradient,
+):
     """One epoch of mini-batch gradient descent over ``X[order]`` (``theta`` in place).
 
     Each batch of ``batch_size`` examples (the last one may be smaller) is processed
@@ -256,9 +358,22 @@ def minibatch_epoch(X, Y, order, sample_weight, theta, sizes, weight_offsets,
             n_rows = stop - start
             _gather(X, Y, sample_weight, order, start, stop, inputs, targets, weights)
             data_loss += _accumulate_gradient(
-                inputs[:n_rows], targets[:n_rows], weights[:n_rows], theta, sizes,
-                weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code,
-                loss_code, activations, deltas, scratch, gradient)
+                inputs[:n_rows],
+                targets[:n_rows],
+                weights[:n_rows],
+                theta,
+                sizes,
+                weight_offsets,
+                bias_offsets,
+                unit_offsets,
+                hidden_code,
+                out_code,
+                loss_code,
+                activations,
+                deltas,
+                scratch,
+                gradient,
+            )
         step = learning_rate / (batch_stop - batch_start)
         decay = 1.0 - step * alpha
         for layer in range(n_layers):
@@ -277,10 +392,24 @@ def minibatch_epoch(X, Y, order, sample_weight, theta, sizes, weight_offsets,
 
 
 @njit(**jit_options)
-def data_gradient(X, Y, sample_weight, theta, sizes, weight_offsets, bias_offsets,
-                  unit_offsets, hidden_code, out_code, loss_code, activations, deltas,
-                  scratch, gradient):
-    """``gradient = sum_i s_i dE_i/dtheta`` over all rows of ``X``; returns ``sum_i s_i E_i``.
+def data_gradient(
+    X,
+    Y,
+    sample_weight,
+    theta,
+    sizes,
+    weight_offsets,
+    bias_offsets,
+    unit_offsets,
+    hidden_code,
+    out_code,
+    loss_code,
+    activations,
+    deltas,
+    scratch,
+    gradient,
+):
+    """``gradient = sum_i s_i dE_i/dtheta`` over the rows of ``X``; returns ``sum s_i E_i``.
 
     ``X``, ``Y`` and ``sample_weight`` are processed in chunks of the buffers' capacity.
     """
@@ -290,21 +419,53 @@ def data_gradient(X, Y, sample_weight, theta, sizes, weight_offsets, bias_offset
     for start in range(0, X.shape[0], capacity):
         stop = min(start + capacity, X.shape[0])
         data_loss += _accumulate_gradient(
-            X[start:stop], Y[start:stop], sample_weight[start:stop], theta, sizes,
-            weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code, loss_code,
-            activations, deltas, scratch, gradient)
+            X[start:stop],
+            Y[start:stop],
+            sample_weight[start:stop],
+            theta,
+            sizes,
+            weight_offsets,
+            bias_offsets,
+            unit_offsets,
+            hidden_code,
+            out_code,
+            loss_code,
+            activations,
+            deltas,
+            scratch,
+            gradient,
+        )
     return data_loss
 
 
 @njit(**jit_options)
-def predict_outputs(X, theta, sizes, weight_offsets, bias_offsets, unit_offsets,
-                    hidden_code, out_code, activations, result):
+def predict_outputs(
+    X,
+    theta,
+    sizes,
+    weight_offsets,
+    bias_offsets,
+    unit_offsets,
+    hidden_code,
+    out_code,
+    activations,
+    result,
+):
     """Network outputs for every row of ``X`` into ``result`` (chunked, BLAS)."""
     capacity = activations.shape[0] // unit_offsets[-1]
     for start in range(0, X.shape[0], capacity):
         stop = min(start + capacity, X.shape[0])
-        out = _forward_batch(X[start:stop], theta, sizes, weight_offsets, bias_offsets,
-                             unit_offsets, hidden_code, out_code, activations)
+        out = _forward_batch(
+            X[start:stop],
+            theta,
+            sizes,
+            weight_offsets,
+            bias_offsets,
+            unit_offsets,
+            hidden_code,
+            out_code,
+            activations,
+        )
         result[start:stop] = out
 
 

@@ -7,6 +7,7 @@ row), followed by its ``n_out`` biases at ``bias_offsets[l]``.
 """
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -32,10 +33,12 @@ class Layout:
     def __post_init__(self):
         sizes = tuple(int(s) for s in self.sizes)
         if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"A layout needs at least two layers of >= 1 unit, got {sizes}.")
+            raise ValueError(
+                f"A layout needs at least two layers of >= 1 unit, got {sizes}."
+            )
         weight_offsets, bias_offsets = [], []
         offset = 0
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for n_in, n_out in pairwise(sizes):
             weight_offsets.append(offset)
             offset += n_in * n_out
             bias_offsets.append(offset)
@@ -58,6 +61,11 @@ class Layout:
     def n_units(self):
         """Number of non-input units: the length of one example's activation buffer."""
         return int(self.unit_offsets[-1])
+
+    @property
+    def largest_block(self):
+        """Entries of the largest weight block: the size of a gradient scratch buffer."""
+        return max(n_in * n_out for n_in, n_out in pairwise(self.sizes))
 
     @property
     def sizes_array(self):
@@ -142,5 +150,11 @@ class Network:
     def structure(self):
         """The layout arrays and codes, in the order the kernels take them."""
         layout = self.layout
-        return (layout.sizes_array, layout.weight_offsets, layout.bias_offsets,
-                layout.unit_offsets, self.hidden_code, self.out_code)
+        return (
+            layout.sizes_array,
+            layout.weight_offsets,
+            layout.bias_offsets,
+            layout.unit_offsets,
+            self.hidden_code,
+            self.out_code,
+        )

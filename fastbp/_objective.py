@@ -33,8 +33,9 @@ def value(network, theta, X, Y, sample_weight, alpha):
     activations, _ = _buffers(network, X.shape[0], theta.dtype)
     outputs = np.empty((X.shape[0], network.layout.sizes[-1]), dtype=theta.dtype)
     _kernels.predict_outputs(X, theta, *network.structure, activations, outputs)
-    data_loss = _kernels.weighted_loss_sum(outputs, Y, sample_weight, network.loss_code,
-                                           network.out_code)
+    data_loss = _kernels.weighted_loss_sum(
+        outputs, Y, sample_weight, network.loss_code, network.out_code
+    )
     weights = theta[network.layout.weight_mask()]
     return (data_loss + 0.5 * alpha * float(weights @ weights)) / X.shape[0]
 
@@ -45,13 +46,22 @@ def gradient(network, theta, X, Y, sample_weight, alpha):
     Parameters are as for :func:`value`. Returns an array shaped like ``theta``.
     """
     layout = network.layout
-    activations, rows = _buffers(network, X.shape[0], theta.dtype)
+    activations, _ = _buffers(network, X.shape[0], theta.dtype)
     deltas = np.empty_like(activations)
-    largest_block = max(a * b for a, b in zip(layout.sizes[:-1], layout.sizes[1:]))
-    scratch = np.empty(largest_block, dtype=theta.dtype)
+    scratch = np.empty(layout.largest_block, dtype=theta.dtype)
     result = np.empty_like(theta)
-    _kernels.data_gradient(X, Y, sample_weight, theta, *network.structure,
-                           network.loss_code, activations, deltas, scratch, result)
+    _kernels.data_gradient(
+        X,
+        Y,
+        sample_weight,
+        theta,
+        *network.structure,
+        network.loss_code,
+        activations,
+        deltas,
+        scratch,
+        result,
+    )
     mask = layout.weight_mask()
     result[mask] += alpha * theta[mask]
     return result / X.shape[0]

@@ -59,8 +59,19 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
         deltas = np.empty(layout.n_units, dtype=dtype)
 
         def run(order):
-            return _kernels.sgd_epoch(X, Y, order, sample_weight, theta, *structure,
-                                      loss_code, learning_rate, alpha, outs, deltas)
+            return _kernels.sgd_epoch(
+                X,
+                Y,
+                order,
+                sample_weight,
+                theta,
+                *structure,
+                loss_code,
+                learning_rate,
+                alpha,
+                outs,
+                deltas,
+            )
     else:
         rows = min(batch_size, n_samples, CHUNK_ROWS)
         inputs = np.empty((rows, X.shape[1]), dtype=dtype)
@@ -68,16 +79,30 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
         weights = np.empty(rows, dtype=dtype)
         activations = np.empty(rows * layout.n_units, dtype=dtype)
         deltas = np.empty(rows * layout.n_units, dtype=dtype)
-        largest_block = max(a * b for a, b in zip(layout.sizes[:-1], layout.sizes[1:]))
-        scratch = np.empty(largest_block, dtype=dtype)
+        scratch = np.empty(layout.largest_block, dtype=dtype)
         gradient = np.empty(layout.size, dtype=dtype)
         batch = min(batch_size, n_samples)
 
         def run(order):
             return _kernels.minibatch_epoch(
-                X, Y, order, sample_weight, theta, *structure, loss_code, learning_rate,
-                alpha, batch, inputs, targets, weights, activations, deltas, scratch,
-                gradient)
+                X,
+                Y,
+                order,
+                sample_weight,
+                theta,
+                *structure,
+                loss_code,
+                learning_rate,
+                alpha,
+                batch,
+                inputs,
+                targets,
+                weights,
+                activations,
+                deltas,
+                scratch,
+                gradient,
+            )
 
     def epoch(order):
         data_loss, penalty = run(order)
@@ -86,8 +111,20 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
     return epoch
 
 
-def train(epoch, theta, n_samples, progress, *, max_epochs, shuffle, rng, tol,
-          n_iter_no_change, verbose, stop_on_plateau):
+def train(
+    epoch,
+    theta,
+    n_samples,
+    progress,
+    *,
+    max_epochs,
+    shuffle,
+    rng,
+    tol,
+    n_iter_no_change,
+    verbose,
+    stop_on_plateau,
+):
     """Run up to ``max_epochs`` epochs; returns ``(epochs_run, converged)``.
 
     Stops when the training loss has not improved by ``tol`` for more than
@@ -114,8 +151,10 @@ def train(epoch, theta, n_samples, progress, *, max_epochs, shuffle, rng, tol,
         progress.t += n_samples
         if verbose:
             rate = n_samples / elapsed if elapsed > 0 else float("inf")
-            print(f"Epoch {len(progress.loss_curve)}, loss = {loss:.8f}, "
-                  f"{rate:,.0f} examples/s")
+            print(
+                f"Epoch {len(progress.loss_curve)}, loss = {loss:.8f}, "
+                f"{rate:,.0f} examples/s"
+            )
         if loss > progress.best_loss - tol:
             progress.no_improvement_count += 1
         else:
@@ -123,7 +162,9 @@ def train(epoch, theta, n_samples, progress, *, max_epochs, shuffle, rng, tol,
         progress.best_loss = min(progress.best_loss, float(loss))
         if stop_on_plateau and progress.no_improvement_count > n_iter_no_change:
             if verbose:
-                print(f"Training loss did not improve more than tol={tol:f} for "
-                      f"{n_iter_no_change} consecutive epochs. Stopping.")
+                print(
+                    f"Training loss did not improve more than tol={tol:f} for "
+                    f"{n_iter_no_change} consecutive epochs. Stopping."
+                )
             return epoch_index + 1, True
     return max_epochs, False

@@ -63,7 +63,8 @@ def check_gradients(estimator, X, y, *, sample_weight=None, epsilon=1e-6):
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
     sample_weight : array-like of shape (n_samples,), default=None
     epsilon : float, default=1e-6
-        Step of the central differences ``(J(theta + eps e_k) - J(theta - eps e_k)) / 2 eps``.
+        Step of the central differences
+        ``(J(theta + eps e_k) - J(theta - eps e_k)) / (2 eps)``.
 
     Returns
     -------
@@ -85,8 +86,11 @@ def check_gradients(estimator, X, y, *, sample_weight=None, epsilon=1e-6):
     network = estimator._network
     X = validate_data(estimator, X, reset=False, dtype=np.float64, order="C")
     Y = np.ascontiguousarray(
-        estimator._encode_targets(np.asarray(y), first_pass=False, incremental=True,
-                                  classes=None), dtype=np.float64)
+        estimator._encode_targets(
+            np.asarray(y), first_pass=False, incremental=True, classes=None
+        ),
+        dtype=np.float64,
+    )
     if Y.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but y has {Y.shape[0]}.")
     if sample_weight is None:
@@ -110,8 +114,14 @@ def check_gradients(estimator, X, y, *, sample_weight=None, epsilon=1e-6):
     floor = 1e-6 * float(np.max(np.abs(analytic)))
     coef_errors, intercept_errors = [], []
     for layer in range(layout.n_weight_layers):
-        coef_errors.append(_relative_error(layout.weights(analytic, layer),
-                                           layout.weights(numeric, layer), floor))
-        intercept_errors.append(_relative_error(layout.biases(analytic, layer),
-                                                layout.biases(numeric, layer), floor))
+        coef_errors.append(
+            _relative_error(
+                layout.weights(analytic, layer), layout.weights(numeric, layer), floor
+            )
+        )
+        intercept_errors.append(
+            _relative_error(
+                layout.biases(analytic, layer), layout.biases(numeric, layer), floor
+            )
+        )
     return GradientCheck(analytic, numeric, coef_errors, intercept_errors)

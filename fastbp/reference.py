@@ -107,8 +107,19 @@ def gradients(params, x, t, hidden, out_name, loss_name):
     return grads, loss(loss_name, out_name, outs[-1], t)
 
 
-def epoch(params, X, Y, order, sample_weight, hidden, out_name, loss_name,
-          learning_rate, alpha, batch_size):
+def epoch(
+    params,
+    X,
+    Y,
+    order,
+    sample_weight,
+    hidden,
+    out_name,
+    loss_name,
+    learning_rate,
+    alpha,
+    batch_size,
+):
     """One epoch of (mini-batch) gradient descent; returns new params and the loss.
 
     Each batch takes one step along ``(sum_i s_i dE_i/dw + alpha w) / |B|``;
@@ -130,8 +141,10 @@ def epoch(params, X, Y, order, sample_weight, hidden, out_name, loss_name,
                 gb += sample_weight[i] * db
         penalty += 0.5 * alpha * sum(np.sum(W**2) for W, _ in params)
         params = [
-            (W - learning_rate * (gW + alpha * W) / len(batch),
-             b - learning_rate * gb / len(batch))
+            (
+                W - learning_rate * (gW + alpha * W) / len(batch),
+                b - learning_rate * gb / len(batch),
+            )
             for (W, b), (gW, gb) in zip(params, total)
         ]
     return params, data_loss, penalty

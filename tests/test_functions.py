@@ -38,8 +38,12 @@ EXPECTED = {
 
 @pytest.mark.parametrize("name", list(F.ACTIVATIONS))
 def test_activations(name):
-    np.testing.assert_allclose(run_activate(F.ACTIVATIONS[name], NET.copy()),
-                               EXPECTED[name], rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(
+        run_activate(F.ACTIVATIONS[name], NET.copy()),
+        EXPECTED[name],
+        rtol=1e-14,
+        atol=1e-300,
+    )
 
 
 @pytest.mark.parametrize("name", F.HIDDEN_ACTIVATIONS)
@@ -56,7 +60,8 @@ def test_losses_follow_sklearn_conventions():
     o = np.array([0.2, 0.7, 0.1])
     t = np.array([0.0, 1.0, 0.0])
     assert run_loss(F.SQUARED_ERROR, F.IDENTITY, o, t) == pytest.approx(
-        0.5 * np.sum((t - o) ** 2))
+        0.5 * np.sum((t - o) ** 2)
+    )
     assert run_loss(F.LOG_LOSS, F.SOFTMAX, o, t) == pytest.approx(-np.log(0.7))
     binary = sum(log_loss([ti], [oi], labels=[0, 1]) for oi, ti in zip(o, t))
     assert run_loss(F.LOG_LOSS, F.LOGISTIC, o, t) == pytest.approx(binary)

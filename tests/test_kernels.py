@@ -11,8 +11,10 @@ from fastbp._training import make_trainer
 
 def reference_params(network, theta):
     layout = network.layout
-    return [(layout.weights(theta, l).copy(), layout.biases(theta, l).copy())
-            for l in range(layout.n_weight_layers)]
+    return [
+        (layout.weights(theta, k).copy(), layout.biases(theta, k).copy())
+        for k in range(layout.n_weight_layers)
+    ]
 
 
 def flatten(params):
@@ -42,13 +44,22 @@ def test_epoch_matches_reference(rng, hidden, loss, out, batch_size):
         learning_rate, alpha = 0.01, 0.01
 
         expected_params, data_loss, penalty = reference.epoch(
-            reference_params(network, theta), X, Y, order, sample_weight,
-            *names(network), learning_rate, alpha, batch)
+            reference_params(network, theta),
+            X,
+            Y,
+            order,
+            sample_weight,
+            *names(network),
+            learning_rate,
+            alpha,
+            batch,
+        )
         expected_loss = data_loss / sample_weight.sum() + penalty / X.shape[0]
 
         trained = theta.copy()
-        epoch = make_trainer(network, trained, X, Y, sample_weight, batch,
-                             learning_rate, alpha)
+        epoch = make_trainer(
+            network, trained, X, Y, sample_weight, batch, learning_rate, alpha
+        )
         loss_value = epoch(order)
 
         expected = flatten(expected_params)
@@ -60,14 +71,23 @@ def test_epoch_matches_reference(rng, hidden, loss, out, batch_size):
 
 @pytest.mark.parametrize("batch_size", [1, 5])
 def test_float32_epoch_close_to_float64(rng, batch_size):
-    network, theta, X, Y, sample_weight = make_problem(rng, (4, 6, 5, 2), "tanh",
-                                                       "log_loss", "logistic")
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (4, 6, 5, 2), "tanh", "log_loss", "logistic"
+    )
     order = np.arange(X.shape[0], dtype=np.int64)
     results = []
     for dtype in (np.float64, np.float32):
         trained = theta.astype(dtype)
-        epoch = make_trainer(network, trained, X.astype(dtype), Y.astype(dtype),
-                             sample_weight.astype(dtype), batch_size, 0.1, 0.001)
+        epoch = make_trainer(
+            network,
+            trained,
+            X.astype(dtype),
+            Y.astype(dtype),
+            sample_weight.astype(dtype),
+            batch_size,
+            0.1,
+            0.001,
+        )
         epoch(order)
         assert trained.dtype == dtype
         results.append(trained)
@@ -77,13 +97,21 @@ def test_float32_epoch_close_to_float64(rng, batch_size):
 def test_chunks_smaller_than_batch_sum_to_batch_gradient(rng, monkeypatch):
     # A batch larger than the BLAS chunk is processed in several chunks; the update
     # must still be the one step of the whole batch.
-    network, theta, X, Y, sample_weight = make_problem(rng, (3, 4, 2), "relu",
-                                                       "squared_error", "identity",
-                                                       n_samples=50)
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (3, 4, 2), "relu", "squared_error", "identity", n_samples=50
+    )
     order = rng.permutation(50).astype(np.int64)
-    expected_params, _, _ = reference.epoch(reference_params(network, theta), X, Y,
-                                            order, sample_weight, *names(network), 0.1,
-                                            0.0, 50)
+    expected_params, _, _ = reference.epoch(
+        reference_params(network, theta),
+        X,
+        Y,
+        order,
+        sample_weight,
+        *names(network),
+        0.1,
+        0.0,
+        50,
+    )
     monkeypatch.setattr("fastbp._training.CHUNK_ROWS", 8)
     trained = theta.copy()
     make_trainer(network, trained, X, Y, sample_weight, 50, 0.1, 0.0)(order)
@@ -93,8 +121,9 @@ def test_chunks_smaller_than_batch_sum_to_batch_gradient(rng, monkeypatch):
 
 @pytest.mark.parametrize("loss,out", LOSS_OUTPUTS)
 def test_predict_outputs_match_reference_forward(rng, loss, out):
-    network, theta, X, _, _ = make_problem(rng, (5, 7, 4, 3), "logistic", loss, out,
-                                           n_samples=40)
+    network, theta, X, _, _ = make_problem(
+        rng, (5, 7, 4, 3), "logistic", loss, out, n_samples=40
+    )
     hidden, out_name, _ = names(network)
     params = reference_params(network, theta)
     expected = np.array([reference.forward(params, x, hidden, out_name)[-1] for x in X])
@@ -107,8 +136,9 @@ def test_predict_outputs_match_reference_forward(rng, loss, out):
 def test_zero_weight_example_takes_no_step(rng):
     # With alpha = 0, a per-example step is scaled by the example's weight, so an
     # example of weight 0 is the same as an example left out.
-    network, theta, X, Y, sample_weight = make_problem(rng, (3, 4, 1), "tanh",
-                                                       "log_loss", "logistic")
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (3, 4, 1), "tanh", "log_loss", "logistic"
+    )
     sample_weight[5] = 0.0
     order = np.arange(X.shape[0], dtype=np.int64)
     with_zero = theta.copy()

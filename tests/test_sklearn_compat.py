@@ -37,9 +37,78 @@ class Float32Regressor(FastBPRegressor):
     _input_dtype = np.float32
 
 
-ESTIMATORS = [FastBPClassifier(), FastBPRegressor(), Float32Classifier(), Float32Regressor()]
+ESTIMATORS = [
+    FastBPClassifier(),
+    FastBPRegressor(),
+    Float32Classifier(),
+    Float32Regressor(),
+]
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris(return_X_y=True)
+
+
+def small_classifier(**params):
+    return FastBPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0, **params)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_pipeline_in_grid_search(iris):
+    X, y = iris
+    pipe = Pipeline([("scale", StandardScaler()), ("mlp", small_classifier())])
+    search = GridSearchCV(
+        pipe,
+        {"mlp__hidden_layer_sizes": [(4,), (8,)], "mlp__learning_rate_init": [0.01, 0.03]},
+        cv=3,
+    )
+    search.fit(X, y)
+    assert set(search.best_params_) == {
+        "mlp__hidden_layer_sizes",
+        "mlp__learning_rate_init",
+    }
+    assert search.best_score_ > 0.85
+    assert search.score(X, y) > 0.85
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_cross_val_score_and_clone(iris):
+    X, y = iris
+    pipe = Pipeline([("scale", StandardScaler()), ("mlp", small_classifier())])
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.shape == (3,) and scores.min() > 0.8
+    fitted = clone(pipe).fit(X, y)
+    again = clone(fitted)
+    assert not hasattr(again.named_steps["mlp"], "coefs_")
+    assert again.get_params()["mlp__hidden_layer_sizes"] == (8,)
+    np.testing.assert_array_equal(again.fit(X, y).predict(X), fitted.predict(X))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pickle_and_joblib_round_trips(iris, tmp_path, dtype):
+    X, y = iris
+    X = StandardScaler().fit_transform(X).astype(dtype)
+    clf = small_classifier().fit(X, y)
+    expected = clf.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    # coefs_ are still views of the restored model's parameter vector.
+    restored.coefs_[0][0, 0] += 1.0
+    assert not np.array_equal(restored.predict_proba(X), expected)
+
+    path = tmp_path / "model.joblib"
+    joblib.dump(clf, path)
+    for mmap_mode in (None, "r"):
+        loaded = joblib.load(path, mmap_mode=mmap_mode)
+        np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+        loaded.partial_fit(X, y)
+        assert loaded.coefs_[0].dtype == dtype
+        assert not np.array_equal(loaded.predict_proba(X), expected)
