@@ -85,9 +85,10 @@ class _BaseFastBP(BaseEstimator):
     def __sklearn_is_fitted__(self):
         return "_theta" in self.__dict__
 
-    def _fitted_theta(self):
+    def _fitted_model(self):
+        """``(network, theta)``, or AttributeError (so ``hasattr`` is False) if unfitted."""
         try:
-            return self.__dict__["_theta"]
+            return self.__dict__["_network"], self.__dict__["_theta"]
         except KeyError:
             raise AttributeError(
                 f"This {type(self).__name__} instance is not fitted yet: it has no "
@@ -97,7 +98,8 @@ class _BaseFastBP(BaseEstimator):
     @property
     def coefs_(self):
         """list of ndarray: ``coefs_[l]`` of shape (n_in, n_out), views of the weights."""
-        return self._network.layout.coefs(self._fitted_theta())
+        network, theta = self._fitted_model()
+        return network.layout.coefs(theta)
 
     @coefs_.setter
     def coefs_(self, values):
@@ -106,7 +108,8 @@ class _BaseFastBP(BaseEstimator):
     @property
     def intercepts_(self):
         """list of ndarray: ``intercepts_[l]`` of shape (n_out,), views of the biases."""
-        return self._network.layout.intercepts(self._fitted_theta())
+        network, theta = self._fitted_model()
+        return network.layout.intercepts(theta)
 
     @intercepts_.setter
     def intercepts_(self, values):
@@ -125,12 +128,12 @@ class _BaseFastBP(BaseEstimator):
     @property
     def n_layers_(self):
         """int: number of layers, input and output included."""
-        return len(self._network.layout.sizes)
+        return len(self._fitted_model()[0].layout.sizes)
 
     @property
     def n_outputs_(self):
         """int: number of output units."""
-        return self._network.layout.sizes[-1]
+        return self._fitted_model()[0].layout.sizes[-1]
 
     # -- training ---------------------------------------------------------------------
 

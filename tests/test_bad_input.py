@@ -1,0 +1,214 @@
+"""Bad input gets a clear error, and a failed call leaves a fitted model as it was."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
+from fastbp import FastBPClassifier, FastBPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(40, 3))
+Y_CLASS = RNG.integers(0, 3, 40)
+Y_REG = X @ [1.0, -2.0, 0.5]
+
+
+def fitted(cls=FastBPClassifier, **params):
+    params = {"hidden_layer_sizes": (5,), "max_iter": 5, "random_state": 0, **params}
+    y = Y_CLASS if cls is FastBPClassifier else Y_REG
+    return cls(**params).fit(X, y)
+
+
+def state(est):
+    """Everything a model is: its parameter vector and fitted attributes."""
+    return {
+        k: (v.copy() if isinstance(v, np.ndarray) else v)
+        for k, v in vars(est).items()
+        if k.endswith("_") or k == "_theta"
+    }
+
+
+def assert_unchanged(est, before, X_check=X):
+    after = state(est)
+    assert after.keys() == before.keys()
+    for key, value in before.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(after[key], value)
+        else:
+            assert after[key] == value, key
+    est.predict(X_check)  # still usable
+
+
+@pytest.mark.parametrize("cls", [FastBPClassifier, FastBPRegressor])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_X_or_y(cls, bad):
+    est = fitted(cls)
+    before = state(est)
+    X_bad = X.copy()
+    X_bad[3, 1] = bad
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        est.fit(X_bad, Y_CLASS if cls is FastBPClassifier else Y_REG)
+    assert_unchanged(est, before)
+    with pytest.raises(ValueError, match="Input X contains"):
+        est.predict(X_bad)
+    if cls is FastBPRegressor:
+        y_bad = Y_REG.copy()
+        y_bad[0] = bad
+        with pytest.raises(ValueError, match="Input y contains"):
+            est.fit(X, y_bad)
+        assert_unchanged(est, before)
+
+
+@pytest.mark.parametrize("cls", [FastBPClassifier, FastBPRegressor])
+def test_shapes(cls):
+    est = fitted(cls)
+    before = state(est)
+    y = Y_CLASS if cls is FastBPClassifier else Y_REG
+    with pytest.raises(ValueError, match="0 sample"):
+        est.fit(X[:0], y[:0])
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        est.fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        est.fit(X, y[:-1])
+    assert_unchanged(est, before)
+    with pytest.raises(ValueError, match="X has 2 features, but .* expecting 3"):
+        est.predict(X[:, :2])
+    with pytest.raises(ValueError, match="X has 2 features, but .* expecting 3"):
+        est.partial_fit(X[:, :2], y)
+    assert_unchanged(est, before)
+
+
+@pytest.mark.parametrize("cls", [FastBPClassifier, FastBPRegressor])
+def test_unfitted(cls):
+    est = cls()
+    for method in ("predict", "score"):
+        with pytest.raises(NotFittedError, match="not fitted yet"):
+            getattr(est, method)(X, *([Y_REG] if method == "score" else []))
+    with pytest.raises(AttributeError, match="not fitted yet"):
+        _ = est.coefs_
+    assert not hasattr(est, "coefs_")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"hidden_layer_sizes": (5, 0)},
+        {"hidden_layer_sizes": -3},
+        {"hidden_layer_sizes": (2.5,)},
+        {"activation": "softmax"},
+        {"alpha": -1.0},
+        {"batch_size": 0},
+        {"batch_size": "auto"},
+        {"learning_rate_init": 0.0},
+        {"max_iter": 0},
+        {"tol": -1.0},
+        {"n_iter_no_change": 0},
+        {"loss": "hinge"},
+        {"out_activation": "sigmoid"},
+        {"momentum": 0.9},
+    ],
+)
+def test_invalid_hyper_parameters(params):
+    est = fitted()
+    before = state(est)
+    if "momentum" in params:
+        with pytest.raises(TypeError, match="momentum"):
+            FastBPClassifier(**params)
+        return
+    est.set_params(**params)
+    with pytest.raises(InvalidParameterError, match=next(iter(params))):
+        est.fit(X, Y_CLASS)
+    assert_unchanged(est, before)
+
+
+def test_regressor_rejects_classifier_options():
+    with pytest.raises(InvalidParameterError, match="loss"):
+        FastBPRegressor(loss="log_loss").fit(X, Y_REG)
+    with pytest.raises(InvalidParameterError, match="out_activation"):
+        FastBPRegressor(out_activation="softmax").fit(X, Y_REG)
+
+
+def test_softmax_needs_multiclass_log_loss():
+    with pytest.raises(ValueError, match="softmax"):
+        FastBPClassifier(out_activation="softmax").fit(X, Y_CLASS > 0)
+    with pytest.raises(ValueError, match="softmax"):
+        FastBPClassifier(out_activation="softmax", loss="squared_error").fit(X, Y_CLASS)
+
+
+def test_single_class_and_continuous_targets():
+    est = fitted()
+    before = state(est)
+    with pytest.raises(ValueError, match="only one class"):
+        est.fit(X, np.zeros(40))
+    with pytest.raises(ValueError, match="only one class"):
+        FastBPClassifier().partial_fit(X, np.zeros(40), classes=[0])
+    with pytest.raises(ValueError, match="Unknown label type"):
+        est.fit(X, Y_REG)
+    assert_unchanged(est, before)
+
+
+def test_partial_fit_unknown_classes_keeps_model():
+    est = FastBPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    est.partial_fit(X, Y_CLASS, classes=[0, 1, 2])
+    before = state(est)
+    with pytest.raises(ValueError, match=r"not seen before: array\(\[5\]\)"):
+        est.partial_fit(X[:4], [0, 1, 2, 5])
+    assert_unchanged(est, before)
+
+
+@pytest.mark.parametrize("cls", [FastBPClassifier, FastBPRegressor])
+def test_sample_weight_errors(cls):
+    est = fitted(cls)
+    before = state(est)
+    y = Y_CLASS if cls is FastBPClassifier else Y_REG
+    with pytest.raises(ValueError, match="sample_weight.shape"):
+        est.fit(X, y, sample_weight=np.ones(39))
+    with pytest.raises(ValueError, match="(zero for every example|at least one non-zero)"):
+        est.fit(X, y, sample_weight=np.zeros(40))
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        est.fit(X, y, sample_weight=-np.ones(40))
+    assert_unchanged(est, before)
+
+
+def test_complex_and_object_data():
+    est = fitted()
+    before = state(est)
+    with pytest.raises(ValueError, match="[Cc]omplex"):
+        est.fit(X + 1j, Y_CLASS)
+    X_object = X.astype(object)
+    X_object[0, 0] = "a string"
+    with pytest.raises(ValueError, match="could not convert"):
+        est.fit(X_object, Y_CLASS)
+    assert_unchanged(est, before)
+    # Object arrays of numbers are fine.
+    est.predict(X.astype(object))
+
+
+@pytest.mark.parametrize("cls", [FastBPClassifier, FastBPRegressor])
+@pytest.mark.parametrize("batch_size", [1, 8])
+def test_divergence_is_an_error_and_keeps_the_old_model(cls, batch_size):
+    est = fitted(cls, batch_size=batch_size)
+    before = state(est)
+    y = Y_CLASS if cls is FastBPClassifier else Y_REG * 1e150
+    est.set_params(learning_rate_init=1e200, warm_start=True)
+    with pytest.raises(ValueError, match="diverged.*smaller learning_rate_init.*scale X"):
+        est.fit(X * 1e150, y)
+    assert_unchanged(est, before)
+    with pytest.raises(ValueError, match="diverged"):
+        est.partial_fit(X * 1e150, y)
+    assert_unchanged(est, before)
+
+
+def test_keyboard_interrupt_in_fit_restores_model(monkeypatch):
+    est = fitted()
+    before = state(est)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("fastbp._estimators.train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, Y_CLASS)
+    assert_unchanged(est, before)

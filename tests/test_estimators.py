@@ -1,0 +1,361 @@
+"""Behaviour of FastBPClassifier / FastBPRegressor as a user sees it."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from fastbp import FastBPClassifier, FastBPRegressor, reference
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([0, 1, 1, 0])
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_classification(
+        n_samples=120, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = make_regression(n_samples=80, n_features=5, n_targets=2, random_state=0)
+    return StandardScaler().fit_transform(X), y / y.std()
+
+
+def small(cls, **params):
+    defaults = {"hidden_layer_sizes": (8,), "max_iter": 20, "random_state": 0}
+    return cls(**{**defaults, **params})
+
+
+# -- the seed's network ---------------------------------------------------------------
+
+
+def test_seed_xor_network_learns_xor():
+    # 2-2-1 logistic units, squared error, per-example SGD: the notes' setting.
+    clf = FastBPClassifier(
+        hidden_layer_sizes=(2,),
+        activation="logistic",
+        loss="squared_error",
+        learning_rate_init=2.0,
+        alpha=0.0,
+        max_iter=3000,
+        tol=0.0,
+        n_iter_no_change=3000,
+        random_state=3,
+    ).fit(XOR_X, XOR_Y)
+    assert clf.out_activation_ == "logistic"
+    assert [c.shape for c in clf.coefs_] == [(2, 2), (2, 1)]
+    np.testing.assert_array_equal(clf.predict(XOR_X), XOR_Y)
+    assert clf.loss_ < 0.02
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, "full"])
+def test_fit_with_set_weights_equals_reference_epoch(batch_size):
+    # Exact initial weights through coefs_/intercepts_, then one warm-started epoch.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 3))
+    y = rng.integers(0, 2, 10)
+    clf = FastBPClassifier(
+        hidden_layer_sizes=(4,),
+        activation="tanh",
+        alpha=0.01,
+        batch_size=batch_size,
+        learning_rate_init=0.1,
+        max_iter=1,
+        shuffle=False,
+        warm_start=True,
+    ).fit(X, y)
+    W1, b1 = rng.normal(size=(3, 4)), rng.normal(size=4)
+    W2, b2 = rng.normal(size=(4, 1)), rng.normal(size=1)
+    clf.coefs_ = [W1, W2]
+    clf.intercepts_[0][:] = b1
+    clf.intercepts_[1][:] = b2
+    clf.fit(X, y)
+    params, _, _ = reference.epoch(
+        [(W1.T, b1), (W2.T, b2)],
+        X,
+        y.reshape(-1, 1).astype(float),
+        np.arange(10),
+        np.ones(10),
+        "tanh",
+        "logistic",
+        "log_loss",
+        0.1,
+        0.01,
+        10 if batch_size == "full" else batch_size,
+    )
+    for coef, intercept, (W, b) in zip(clf.coefs_, clf.intercepts_, params):
+        np.testing.assert_allclose(coef, W.T, rtol=1e-12)
+        np.testing.assert_allclose(intercept, b, rtol=1e-12)
+
+
+# -- fitted attributes ----------------------------------------------------------------
+
+
+def test_fitted_attributes(blobs):
+    X, y = blobs
+    clf = small(FastBPClassifier, hidden_layer_sizes=(7, 5)).fit(X, y)
+    assert clf.n_layers_ == 4
+    assert clf.n_outputs_ == 3
+    assert clf.out_activation_ == "softmax"
+    assert clf.n_features_in_ == 6
+    assert [c.shape for c in clf.coefs_] == [(6, 7), (7, 5), (5, 3)]
+    assert [b.shape for b in clf.intercepts_] == [(7,), (5,), (3,)]
+    assert len(clf.loss_curve_) == clf.n_iter_ <= 20
+    assert clf.loss_ == clf.loss_curve_[-1]
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.t_ == clf.n_iter_ * len(X)
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+
+
+def test_coefs_are_views_of_the_model(blobs):
+    X, y = blobs
+    clf = small(FastBPClassifier).fit(X, y)
+    before = clf.predict_proba(X)
+    clf.coefs_[1][:] = 0.0
+    clf.intercepts_[1][:] = 0.0
+    np.testing.assert_allclose(clf.predict_proba(X), 1 / 3)
+    assert not np.allclose(before, 1 / 3)
+    with pytest.raises(ValueError, match="shapes"):
+        clf.coefs_ = [np.zeros((2, 2))]
+
+
+def test_no_hidden_layer_is_the_delta_rule(blobs):
+    X, y = blobs
+    clf = small(FastBPClassifier, hidden_layer_sizes=()).fit(X, y > 0)
+    assert clf.n_layers_ == 2 and clf.coefs_[0].shape == (6, 1)
+    assert clf.score(X, y > 0) > 0.7
+
+
+def test_loss_reported_as_mean_with_penalty():
+    # One epoch of batch gradient descent: loss_ is the mean loss at the initial
+    # weights plus alpha/(2n)||W||^2, sklearn's convention.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 4))
+    y = rng.normal(size=30)
+    reg = FastBPRegressor(
+        hidden_layer_sizes=(5,), alpha=0.3, batch_size="full", max_iter=1, random_state=0
+    )
+    initial = clone(reg).set_params(learning_rate_init=1e-300).fit(X, y)
+    expected = 0.5 * np.mean((initial.predict(X) - y) ** 2) + 0.15 * sum(
+        np.sum(c**2) for c in initial.coefs_
+    ) / len(X)
+    assert reg.fit(X, y).loss_ == pytest.approx(expected, rel=1e-9)
+
+
+# -- determinism ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [1, 16])
+def test_same_random_state_gives_identical_weights(blobs, batch_size):
+    X, y = blobs
+    a = small(FastBPClassifier, batch_size=batch_size).fit(X, y)
+    b = small(FastBPClassifier, batch_size=batch_size).fit(X, y)
+    c = clone(a).fit(X, y)
+    for first, second, third in zip(a.coefs_, b.coefs_, c.coefs_):
+        np.testing.assert_array_equal(first, second)
+        np.testing.assert_array_equal(first, third)
+
+
+def test_shuffle_changes_the_path(blobs):
+    X, y = blobs
+    a = small(FastBPClassifier, shuffle=True).fit(X, y)
+    b = small(FastBPClassifier, shuffle=False).fit(X, y)
+    assert not np.array_equal(a.coefs_[0], b.coefs_[0])
+
+
+# -- dtypes and data forms ------------------------------------------------------------
+
+
+def test_float32_in_float32_model(blobs):
+    X, y = blobs
+    clf = small(FastBPClassifier).fit(X.astype(np.float32), y)
+    assert all(c.dtype == np.float32 for c in clf.coefs_ + clf.intercepts_)
+    assert clf.predict_proba(X.astype(np.float32)).dtype == np.float32
+    assert clf.predict_proba(X).dtype == np.float64
+    reference64 = small(FastBPClassifier).fit(X, y)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), reference64.predict_proba(X), rtol=1e-2, atol=1e-3
+    )
+
+
+def test_string_labels_and_dataframe_feature_names(blobs):
+    X, y = blobs
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    clf = small(FastBPClassifier).fit(frame, labels)
+    assert list(clf.feature_names_in_) == list(frame.columns)
+    assert set(clf.predict(frame)) <= set(labels)
+    np.testing.assert_array_equal(clf.classes_, ["setosa", "versicolor", "virginica"])
+    with pytest.warns(UserWarning, match="feature names"):
+        clf.predict(frame.to_numpy())
+    with pytest.raises(ValueError, match="feature names should match"):
+        clf.predict(frame.rename(columns={"f0": "other"}))
+
+
+def test_probabilities(blobs):
+    X, y = blobs
+    for loss, out in [
+        ("log_loss", "auto"),
+        ("log_loss", "logistic"),
+        ("squared_error", "auto"),
+    ]:
+        clf = small(FastBPClassifier, loss=loss, out_activation=out).fit(X, y)
+        proba = clf.predict_proba(X)
+        assert proba.shape == (len(X), 3)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+        np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba))
+    binary = small(FastBPClassifier).fit(X, y == 1)
+    assert binary.n_outputs_ == 1
+    proba = binary.predict_proba(X)
+    np.testing.assert_array_equal(binary.predict(X), proba[:, 1] > 0.5)
+
+
+def test_multilabel(blobs):
+    X, y = blobs
+    Y = np.column_stack([y == 0, y == 1, X[:, 0] > 0]).astype(int)
+    clf = small(FastBPClassifier, max_iter=60).fit(X, Y)
+    assert clf.out_activation_ == "logistic"
+    assert clf.predict(X).shape == Y.shape
+    assert clf.predict_proba(X).shape == Y.shape
+    assert clf.score(X, Y) > 0.5
+    # partial_fit accepts multilabel y without classes (sklearn's #12505).
+    online = small(FastBPClassifier)
+    for start in range(0, 120, 40):
+        online.partial_fit(X[start : start + 40], Y[start : start + 40])
+    assert online.predict(X).shape == Y.shape
+
+
+def test_regressor_single_and_multi_output(regression):
+    X, Y = regression
+    multi = small(FastBPRegressor, learning_rate_init=0.01, max_iter=100).fit(X, Y)
+    assert multi.predict(X).shape == (80, 2)
+    assert multi.score(X, Y) > 0.9
+    single = small(FastBPRegressor, learning_rate_init=0.01).fit(X, Y[:, 0])
+    assert single.predict(X).shape == (80,)
+    assert single.out_activation_ == "identity"
+    bounded = small(FastBPRegressor, out_activation="logistic").fit(X, Y[:, 0] > 0)
+    assert 0 < bounded.predict(X).min() and bounded.predict(X).max() < 1
+
+
+@pytest.mark.parametrize("batch_size", [1, 32, "full"])
+def test_digits_trains_in_every_batch_mode(batch_size):
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    lr = {1: 0.01, 32: 0.1, "full": 0.5}[batch_size]
+    clf = FastBPClassifier(
+        hidden_layer_sizes=(32,),
+        batch_size=batch_size,
+        learning_rate_init=lr,
+        max_iter=40 if batch_size == "full" else 10,
+        random_state=0,
+    ).fit(X[:1200], y[:1200])
+    assert clf.score(X[1200:], y[1200:]) > (0.6 if batch_size == "full" else 0.9)
+
+
+def test_sample_weight_scales_the_step():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(20, 3))
+    y = rng.normal(size=20)
+    params = {"hidden_layer_sizes": (4,), "alpha": 0.0, "max_iter": 1, "shuffle": False}
+    doubled = FastBPRegressor(learning_rate_init=0.02, random_state=0, **params).fit(
+        X, y, sample_weight=np.full(20, 2.0)
+    )
+    double_rate = FastBPRegressor(learning_rate_init=0.04, random_state=0, **params).fit(
+        X, y
+    )
+    for a, b in zip(doubled.coefs_, double_rate.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    ones = FastBPRegressor(random_state=0, **params).fit(X, y, sample_weight=np.ones(20))
+    none = FastBPRegressor(random_state=0, **params).fit(X, y)
+    np.testing.assert_array_equal(ones.coefs_[0], none.coefs_[0])
+
+
+# -- stopping, warnings, verbose, partial_fit -----------------------------------------
+
+
+def test_convergence_warning_only_when_max_iter_reached(blobs):
+    X, y = blobs
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        small(FastBPClassifier, max_iter=3).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = small(FastBPClassifier, max_iter=500, tol=1.0, n_iter_no_change=2).fit(X, y)
+    # Epoch 1 sets the best loss; no later epoch beats it by tol=1, and the third
+    # such epoch (more than n_iter_no_change=2) stops training.
+    assert clf.n_iter_ == 4
+
+
+def test_verbose_prints_loss_and_throughput(blobs, capsys):
+    X, y = blobs
+    small(FastBPClassifier, max_iter=2, verbose=True).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("Epoch 1, loss = ") and lines[0].endswith("examples/s")
+
+
+def test_warm_start_runs_max_iter_epochs_again(blobs):
+    X, y = blobs
+    clf = small(FastBPClassifier, max_iter=4, tol=0.0, warm_start=True).fit(X, y)
+    first = clf.coefs_[0].copy()
+    clf.fit(X, y)
+    assert clf.n_iter_ == 4 and len(clf.loss_curve_) == 8 and clf.t_ == 8 * len(X)
+    assert not np.array_equal(first, clf.coefs_[0])
+    cold = small(FastBPClassifier, max_iter=4, tol=0.0).fit(X, y)
+    np.testing.assert_array_equal(cold.coefs_[0], first)
+
+
+def test_partial_fit(blobs):
+    X, y = blobs
+    clf = small(FastBPClassifier)
+    # Class 2 is absent from the first batch but declared.
+    first = y != 2
+    clf.partial_fit(X[first], y[first], classes=[0, 1, 2])
+    assert clf.n_iter_ == 1 and clf.n_outputs_ == 3
+    for _ in range(15):
+        clf.partial_fit(X, y)
+    assert clf.n_iter_ == 16 and len(clf.loss_curve_) == 16
+    assert clf.loss_curve_[-1] < 0.8 * clf.loss_curve_[1]
+    fitted = small(FastBPClassifier, max_iter=16, tol=0.0).fit(X, y)
+    assert clf.score(X, y) > fitted.score(X, y) - 0.1
+    with pytest.raises(ValueError, match="not seen before"):
+        clf.partial_fit(X[:3], [0, 1, 7])
+    with pytest.raises(ValueError, match="classes must be passed"):
+        small(FastBPClassifier).partial_fit(X, y)
+    with pytest.raises(ValueError, match="not the same"):
+        clf.partial_fit(X, y, classes=[0, 1])
+
+
+def test_regressor_partial_fit(regression):
+    X, Y = regression
+    reg = small(FastBPRegressor, learning_rate_init=0.01)
+    for _ in range(30):
+        reg.partial_fit(X, Y)
+    assert reg.n_iter_ == 30 and reg.score(X, Y) > 0.8
+    with pytest.raises(ValueError, match="outputs"):
+        reg.partial_fit(X, Y[:, 0])
+
+
+def test_import_compiles_nothing():
+    code = (
+        "import fastbp, fastbp._kernels as k;"
+        "print(sum(len(getattr(k, n).signatures) for n in dir(k)"
+        " if hasattr(getattr(k, n), 'signatures')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0"
