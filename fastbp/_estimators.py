@@ -231,7 +231,7 @@ class _BaseFastBP(BaseEstimator):
                 f"batch_size={batch_size} is larger than the {X.shape[0]} examples given; "
                 "it is clipped to the number of examples (the true gradient).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
         epoch = make_trainer(
             self._network,
@@ -269,7 +269,7 @@ class _BaseFastBP(BaseEstimator):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
 
     def _generator(self):

@@ -48,7 +48,7 @@ def test_non_finite_X_or_y(cls, bad):
     before = state(est)
     X_bad = X.copy()
     X_bad[3, 1] = bad
-    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+    with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
         est.fit(X_bad, Y_CLASS if cls is FastBPClassifier else Y_REG)
     assert_unchanged(est, before)
     with pytest.raises(ValueError, match="Input X contains"):
@@ -73,9 +73,9 @@ def test_shapes(cls):
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         est.fit(X, y[:-1])
     assert_unchanged(est, before)
-    with pytest.raises(ValueError, match="X has 2 features, but .* expecting 3"):
+    with pytest.raises(ValueError, match=r"X has 2 features, but .* expecting 3"):
         est.predict(X[:, :2])
-    with pytest.raises(ValueError, match="X has 2 features, but .* expecting 3"):
+    with pytest.raises(ValueError, match=r"X has 2 features, but .* expecting 3"):
         est.partial_fit(X[:, :2], y)
     assert_unchanged(est, before)
 
@@ -163,11 +163,11 @@ def test_sample_weight_errors(cls):
     est = fitted(cls)
     before = state(est)
     y = Y_CLASS if cls is FastBPClassifier else Y_REG
-    with pytest.raises(ValueError, match="sample_weight.shape"):
+    with pytest.raises(ValueError, match=r"sample_weight.shape"):
         est.fit(X, y, sample_weight=np.ones(39))
-    with pytest.raises(ValueError, match="(zero for every example|at least one non-zero)"):
+    with pytest.raises(ValueError, match=r"(zero for every example|at least one non-zero)"):
         est.fit(X, y, sample_weight=np.zeros(40))
-    with pytest.raises(ValueError, match="[Nn]egative"):
+    with pytest.raises(ValueError, match=r"[Nn]egative"):
         est.fit(X, y, sample_weight=-np.ones(40))
     assert_unchanged(est, before)
 
@@ -175,7 +175,7 @@ def test_sample_weight_errors(cls):
 def test_complex_and_object_data():
     est = fitted()
     before = state(est)
-    with pytest.raises(ValueError, match="[Cc]omplex"):
+    with pytest.raises(ValueError, match=r"[Cc]omplex"):
         est.fit(X + 1j, Y_CLASS)
     X_object = X.astype(object)
     X_object[0, 0] = "a string"
@@ -193,7 +193,7 @@ def test_divergence_is_an_error_and_keeps_the_old_model(cls, batch_size):
     before = state(est)
     y = Y_CLASS if cls is FastBPClassifier else Y_REG * 1e150
     est.set_params(learning_rate_init=1e200, warm_start=True)
-    with pytest.raises(ValueError, match="diverged.*smaller learning_rate_init.*scale X"):
+    with pytest.raises(ValueError, match=r"diverged.*smaller learning_rate_init.*scale X"):
         est.fit(X * 1e150, y)
     assert_unchanged(est, before)
     with pytest.raises(ValueError, match="diverged"):
