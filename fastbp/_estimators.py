@@ -296,7 +296,7 @@ class _BaseFastBP(BaseEstimator):
         rows = min(X.shape[0], CHUNK_ROWS)
         activations = np.empty(rows * self._network.layout.n_units, dtype=theta.dtype)
         outputs = np.empty((X.shape[0], self.n_outputs_), dtype=theta.dtype)
-        _kernels.predict_outputs(X, theta, *self._network.structure, activations, outputs)
+        _kernels.predict_outputs(X, theta, self._network.structure, activations, outputs)
         return outputs
 
     def __sklearn_tags__(self):

@@ -1,8 +1,9 @@
 """Numba kernels: forward pass, fused backward pass and update, whole epochs per call.
 
-Every kernel takes the flat parameter vector ``theta`` and the layout arrays of
-:class:`fastbp._network.Layout` (``sizes``, ``weight_offsets``, ``bias_offsets``,
-``unit_offsets``) plus integer activation/loss codes from :mod:`fastbp._functions`.
+Every kernel takes the flat parameter vector ``theta`` and ``network``, the tuple
+:attr:`fastbp._network.Network.structure`: the layout arrays (``sizes``,
+``weight_offsets``, ``bias_offsets``, ``unit_offsets``) and the integer codes
+(``hidden_code``, ``out_code``, ``loss_code``) of :mod:`fastbp._functions`.
 All buffers are allocated by the caller, once per fit: nothing is allocated inside an
 epoch.
 
@@ -26,10 +27,11 @@ from ._functions import (
 
 
 @njit(**inline_options)
-def _forward_example(
-    x, theta, sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code, outs
-):
+def _forward_example(x, theta, network, outs):
     """Forward pass of one example: every non-input layer's outputs into ``outs``."""
+    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
+    hidden_code = network[4]
+    out_code = network[5]
     n_layers = sizes.shape[0] - 1
     for layer in range(n_layers):
         n_in = sizes[layer]
@@ -51,19 +53,7 @@ def _forward_example(
 
 
 @njit(**inline_options)
-def _backward_update(
-    x,
-    theta,
-    sizes,
-    weight_offsets,
-    bias_offsets,
-    unit_offsets,
-    hidden_code,
-    learning_rate,
-    alpha,
-    outs,
-    deltas,
-):
+def _backward_update(x, theta, network, learning_rate, alpha, outs, deltas):
     """Fused backward pass and SGD step for one example whose output deltas are set.
 
     For each unit ``j`` one pass over its weight row both accumulates
@@ -72,6 +62,8 @@ def _backward_update(
     norm of the weights before the step when ``alpha != 0`` (for the penalty term of
     the loss), else 0.
     """
+    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
+    hidden_code = network[4]
     n_layers = sizes.shape[0] - 1
     decay = 1.0 - learning_rate * alpha
     squared_norm = 0.0
@@ -121,22 +113,7 @@ def _backward_update(
 
 @njit(**jit_options)
 def sgd_epoch(
-    X,
-    Y,
-    order,
-    sample_weight,
-    theta,
-    sizes,
-    weight_offsets,
-    bias_offsets,
-    unit_offsets,
-    hidden_code,
-    out_code,
-    loss_code,
-    learning_rate,
-    alpha,
-    outs,
-    deltas,
+    X, Y, order, sample_weight, theta, network, learning_rate, alpha, outs, deltas
 ):
     """One epoch of per-example SGD over ``X[order]``, updating ``theta`` in place.
 
@@ -147,6 +124,10 @@ def sgd_epoch(
     penalty : float
         ``sum_i alpha / 2 ||W_i||^2``, the L2 term of every one-example batch.
     """
+    sizes = network[0]
+    unit_offsets = network[3]
+    out_code = network[5]
+    loss_code = network[6]
     n_layers = sizes.shape[0] - 1
     out_start = unit_offsets[n_layers - 1]
     out_stop = unit_offsets[n_layers]
@@ -159,35 +140,13 @@ def sgd_epoch(
         x = X[i]
         target = Y[i]
         weight = sample_weight[i]
-        _forward_example(
-            x,
-            theta,
-            sizes,
-            weight_offsets,
-            bias_offsets,
-            unit_offsets,
-            hidden_code,
-            out_code,
-            outs,
-        )
+        _forward_example(x, theta, network, outs)
         data_loss += weight * example_loss(loss_code, out_code, out, target)
         output_delta(loss_code, out_code, out, target, weight, out_delta)
         penalty += (
             0.5
             * alpha
-            * _backward_update(
-                x,
-                theta,
-                sizes,
-                weight_offsets,
-                bias_offsets,
-                unit_offsets,
-                hidden_code,
-                learning_rate,
-                alpha,
-                outs,
-                deltas,
-            )
+            * _backward_update(x, theta, network, learning_rate, alpha, outs, deltas)
         )
     return data_loss, penalty
 
@@ -201,18 +160,11 @@ def _layer_block(buffer, unit_offsets, layer, n_rows, n_units):
 
 
 @njit(**inline_options)
-def _forward_batch(
-    inputs,
-    theta,
-    sizes,
-    weight_offsets,
-    bias_offsets,
-    unit_offsets,
-    hidden_code,
-    out_code,
-    activations,
-):
+def _forward_batch(inputs, theta, network, activations):
     """Forward pass of a chunk of examples with BLAS; returns the output block."""
+    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
+    hidden_code = network[4]
+    out_code = network[5]
     n_rows = inputs.shape[0]
     n_layers = sizes.shape[0] - 1
     previous = inputs
@@ -234,39 +186,19 @@ def _forward_batch(
 
 @njit(**inline_options)
 def _accumulate_gradient(
-    inputs,
-    targets,
-    weights,
-    theta,
-    sizes,
-    weight_offsets,
-    bias_offsets,
-    unit_offsets,
-    hidden_code,
-    out_code,
-    loss_code,
-    activations,
-    deltas,
-    scratch,
-    gradient,
+    inputs, targets, weights, theta, network, activations, deltas, scratch, gradient
 ):
     """Add ``sum_i s_i dE_i/dtheta`` of a chunk of examples to ``gradient``.
 
     Returns the chunk's ``sum_i s_i E_i``.
     """
+    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
+    hidden_code = network[4]
+    out_code = network[5]
+    loss_code = network[6]
     n_rows = inputs.shape[0]
     n_layers = sizes.shape[0] - 1
-    out = _forward_batch(
-        inputs,
-        theta,
-        sizes,
-        weight_offsets,
-        bias_offsets,
-        unit_offsets,
-        hidden_code,
-        out_code,
-        activations,
-    )
+    out = _forward_batch(inputs, theta, network, activations)
     n_outputs = sizes[n_layers]
     out_delta = _layer_block(deltas, unit_offsets, n_layers - 1, n_rows, n_outputs)
     data_loss = 0.0
@@ -319,13 +251,7 @@ def minibatch_epoch(
     order,
     sample_weight,
     theta,
-    sizes,
-    weight_offsets,
-    bias_offsets,
-    unit_offsets,
-    hidden_code,
-    out_code,
-    loss_code,
+    network,
     learning_rate,
     alpha,
     batch_size,
@@ -345,6 +271,9 @@ def minibatch_epoch(
     gradient. Returns ``(data_loss, penalty)`` as :func:`sgd_epoch`; the penalty adds
     ``alpha / 2 ||W||^2`` once per batch (``|B|`` examples times ``alpha / (2 |B|)``).
     """
+    sizes = network[0]
+    weight_offsets = network[1]
+    bias_offsets = network[2]
     n_examples = order.shape[0]
     n_layers = sizes.shape[0] - 1
     capacity = inputs.shape[0]
@@ -362,13 +291,7 @@ def minibatch_epoch(
                 targets[:n_rows],
                 weights[:n_rows],
                 theta,
-                sizes,
-                weight_offsets,
-                bias_offsets,
-                unit_offsets,
-                hidden_code,
-                out_code,
-                loss_code,
+                network,
                 activations,
                 deltas,
                 scratch,
@@ -393,26 +316,13 @@ def minibatch_epoch(
 
 @njit(**jit_options)
 def data_gradient(
-    X,
-    Y,
-    sample_weight,
-    theta,
-    sizes,
-    weight_offsets,
-    bias_offsets,
-    unit_offsets,
-    hidden_code,
-    out_code,
-    loss_code,
-    activations,
-    deltas,
-    scratch,
-    gradient,
+    X, Y, sample_weight, theta, network, activations, deltas, scratch, gradient
 ):
     """``gradient = sum_i s_i dE_i/dtheta`` over the rows of ``X``; returns ``sum s_i E_i``.
 
     ``X``, ``Y`` and ``sample_weight`` are processed in chunks of the buffers' capacity.
     """
+    unit_offsets = network[3]
     capacity = activations.shape[0] // unit_offsets[-1]
     gradient[:] = 0.0
     data_loss = 0.0
@@ -423,13 +333,7 @@ def data_gradient(
             Y[start:stop],
             sample_weight[start:stop],
             theta,
-            sizes,
-            weight_offsets,
-            bias_offsets,
-            unit_offsets,
-            hidden_code,
-            out_code,
-            loss_code,
+            network,
             activations,
             deltas,
             scratch,
@@ -439,33 +343,13 @@ def data_gradient(
 
 
 @njit(**jit_options)
-def predict_outputs(
-    X,
-    theta,
-    sizes,
-    weight_offsets,
-    bias_offsets,
-    unit_offsets,
-    hidden_code,
-    out_code,
-    activations,
-    result,
-):
+def predict_outputs(X, theta, network, activations, result):
     """Network outputs for every row of ``X`` into ``result`` (chunked, BLAS)."""
+    unit_offsets = network[3]
     capacity = activations.shape[0] // unit_offsets[-1]
     for start in range(0, X.shape[0], capacity):
         stop = min(start + capacity, X.shape[0])
-        out = _forward_batch(
-            X[start:stop],
-            theta,
-            sizes,
-            weight_offsets,
-            bias_offsets,
-            unit_offsets,
-            hidden_code,
-            out_code,
-            activations,
-        )
+        out = _forward_batch(X[start:stop], theta, network, activations)
         result[start:stop] = out
 
 

@@ -148,7 +148,7 @@ class Network:
 
     @property
     def structure(self):
-        """The layout arrays and codes, in the order the kernels take them."""
+        """The layout arrays and codes: the ``network`` tuple every kernel takes."""
         layout = self.layout
         return (
             layout.sizes_array,
@@ -157,4 +157,5 @@ class Network:
             layout.unit_offsets,
             self.hidden_code,
             self.out_code,
+            self.loss_code,
         )

@@ -32,7 +32,7 @@ def value(network, theta, X, Y, sample_weight, alpha):
     """
     activations, _ = _buffers(network, X.shape[0], theta.dtype)
     outputs = np.empty((X.shape[0], network.layout.sizes[-1]), dtype=theta.dtype)
-    _kernels.predict_outputs(X, theta, *network.structure, activations, outputs)
+    _kernels.predict_outputs(X, theta, network.structure, activations, outputs)
     data_loss = _kernels.weighted_loss_sum(
         outputs, Y, sample_weight, network.loss_code, network.out_code
     )
@@ -51,16 +51,7 @@ def gradient(network, theta, X, Y, sample_weight, alpha):
     scratch = np.empty(layout.largest_block, dtype=theta.dtype)
     result = np.empty_like(theta)
     _kernels.data_gradient(
-        X,
-        Y,
-        sample_weight,
-        theta,
-        *network.structure,
-        network.loss_code,
-        activations,
-        deltas,
-        scratch,
-        result,
+        X, Y, sample_weight, theta, network.structure, activations, deltas, scratch, result
     )
     mask = layout.weight_mask()
     result[mask] += alpha * theta[mask]

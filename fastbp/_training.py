@@ -49,7 +49,6 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
     """
     layout = network.layout
     structure = network.structure
-    loss_code = network.loss_code
     dtype = theta.dtype
     n_samples = X.shape[0]
     weight_sum = float(sample_weight.sum(dtype=np.float64))
@@ -65,8 +64,7 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
                 order,
                 sample_weight,
                 theta,
-                *structure,
-                loss_code,
+                structure,
                 learning_rate,
                 alpha,
                 outs,
@@ -90,8 +88,7 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
                 order,
                 sample_weight,
                 theta,
-                *structure,
-                loss_code,
+                structure,
                 learning_rate,
                 alpha,
                 batch,

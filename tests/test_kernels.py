@@ -129,7 +129,7 @@ def test_predict_outputs_match_reference_forward(rng, loss, out):
     expected = np.array([reference.forward(params, x, hidden, out_name)[-1] for x in X])
     activations = np.empty(16 * network.layout.n_units)
     outputs = np.empty((40, 3))
-    _kernels.predict_outputs(X, theta, *network.structure, activations, outputs)
+    _kernels.predict_outputs(X, theta, network.structure, activations, outputs)
     np.testing.assert_allclose(outputs, expected, rtol=1e-12, atol=1e-14)
 
 
