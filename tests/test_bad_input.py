@@ -53,12 +53,11 @@ def test_non_finite_X_or_y(cls, bad):
     assert_unchanged(est, before)
     with pytest.raises(ValueError, match="Input X contains"):
         est.predict(X_bad)
-    if cls is FastBPRegressor:
-        y_bad = Y_REG.copy()
-        y_bad[0] = bad
-        with pytest.raises(ValueError, match="Input y contains"):
-            est.fit(X, y_bad)
-        assert_unchanged(est, before)
+    y_bad = (Y_CLASS if cls is FastBPClassifier else Y_REG).astype(float)
+    y_bad[0] = bad
+    with pytest.raises(ValueError, match="Input y contains"):
+        est.fit(X, y_bad)
+    assert_unchanged(est, before)
 
 
 @pytest.mark.parametrize("cls", [FastBPClassifier, FastBPRegressor])
