@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
 
 from . import _kernels
 from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
-from ._network import Layout, Network, init_theta
+from ._network import Layout, Network, aligned_copy, init_theta
 from ._training import CHUNK_ROWS, Progress, make_trainer, train
 
 
@@ -215,7 +215,7 @@ class _BaseFastBP(BaseEstimator):
                     f"{self.n_outputs_}. Refit with warm_start=False to change them."
                 )
             rng = self._generator()
-            theta = self._theta.copy()
+            theta = aligned_copy(self._theta)
 
         progress = Progress(
             list(self._progress.loss_curve),

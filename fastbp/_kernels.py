@@ -25,97 +25,200 @@ from ._functions import (
     output_delta,
 )
 
+# Rows of a weight block processed together: their deltas share one pass over the
+# layer's inputs (and, going back, one read-modify-write of dE/do per input).
+ROWS = 4
+
 
 @njit(**inline_options)
-def _forward_example(x, theta, network, outs):
-    """Forward pass of one example: every non-input layer's outputs into ``outs``."""
-    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
-    hidden_code = network[4]
-    out_code = network[5]
-    n_layers = sizes.shape[0] - 1
-    for layer in range(n_layers):
-        n_in = sizes[layer]
-        n_out = sizes[layer + 1]
-        if layer == 0:
-            inputs = x
-        else:
-            inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
-        net = outs[unit_offsets[layer] : unit_offsets[layer + 1]]
-        w_start = weight_offsets[layer]
-        b_start = bias_offsets[layer]
-        for j in range(n_out):
-            row = theta[w_start + j * n_in : w_start + (j + 1) * n_in]
-            total = theta[b_start + j]
+def _dot_rows(theta, row, n_in, inputs, net, j, n_rows):
+    """``net[j + k] += W_k . inputs`` for the ``n_rows <= 4`` rows from ``theta[row]``."""
+    zero = theta.dtype.type(0)
+    if n_rows == ROWS:
+        # One slice per row: LLVM vectorises slices, not offsets into one array.
+        w0 = theta[row : row + n_in]
+        w1 = theta[row + n_in : row + 2 * n_in]
+        w2 = theta[row + 2 * n_in : row + 3 * n_in]
+        w3 = theta[row + 3 * n_in : row + 4 * n_in]
+        a0 = a1 = a2 = a3 = zero
+        for i in range(n_in):
+            v = inputs[i]
+            a0 += w0[i] * v
+            a1 += w1[i] * v
+            a2 += w2[i] * v
+            a3 += w3[i] * v
+        net[j] += a0
+        net[j + 1] += a1
+        net[j + 2] += a2
+        net[j + 3] += a3
+    else:
+        for k in range(n_rows):
+            w = theta[row + k * n_in : row + (k + 1) * n_in]
+            a = zero
             for i in range(n_in):
-                total += row[i] * inputs[i]
-            net[j] = total
-        activate(out_code if layer == n_layers - 1 else hidden_code, net)
+                a += w[i] * inputs[i]
+            net[j + k] += a
 
 
 @njit(**inline_options)
-def _backward_update(x, theta, network, learning_rate, alpha, outs, deltas):
-    """Fused backward pass and SGD step for one example whose output deltas are set.
+def _forward_layer(theta, network, layer, inputs, outs):
+    """Net inputs of layer ``layer`` (biases plus weighted inputs), into ``outs``."""
+    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
+    n_in = sizes[layer]
+    n_out = sizes[layer + 1]
+    net = outs[unit_offsets[layer] : unit_offsets[layer + 1]]
+    w_start = weight_offsets[layer]
+    net[:] = theta[bias_offsets[layer] : bias_offsets[layer] + n_out]
+    for j in range(0, n_out, ROWS):
+        _dot_rows(theta, w_start + j * n_in, n_in, inputs, net, j, min(ROWS, n_out - j))
+    return net
 
-    For each unit ``j`` one pass over its weight row both accumulates
-    ``dE/do_i += w_ji * delta_j`` with the *old* weight (the seed's hidden-node rule)
-    and applies ``w_ji -= lr * (delta_j * o_i + alpha * w_ji)``. Returns the squared
-    norm of the weights before the step when ``alpha != 0`` (for the penalty term of
-    the loss), else 0.
+
+@njit(**jit_options)
+def _update_rows(
+    theta,
+    row,
+    n_in,
+    inputs,
+    delta,
+    j,
+    n_rows,
+    learning_rate,
+    decay,
+    squared,
+    back,
+    ahead,
+    net,
+):
+    """SGD step of up to four weight rows, fused with what else reads those rows.
+
+    Rows ``j .. j + n_rows - 1`` start at ``theta[row]``; each takes
+    ``w_ki <- decay * w_ki - learning_rate * delta[k] * inputs[i]``. Optional parts,
+    each ``None`` when unused (Numba compiles a variant per combination, with the
+    branch removed, so the inner loop stays one vectorised pass):
+
+    - ``back``: first accumulate ``back[i] += sum_k w_ki delta_k`` with the old
+      weights (the seed's hidden-node rule);
+    - ``ahead``: accumulate the *next* example's net inputs
+      ``net[k] += sum_i w_ki(new) ahead[i]``, so each row is read once per example;
+    - ``squared``: add ``sum w_ki^2`` of the old weights to ``squared[0]`` (the L2
+      term of the loss).
     """
-    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
-    hidden_code = network[4]
-    n_layers = sizes.shape[0] - 1
-    decay = 1.0 - learning_rate * alpha
-    squared_norm = 0.0
-    for layer in range(n_layers - 1, -1, -1):
-        n_in = sizes[layer]
-        n_out = sizes[layer + 1]
-        delta = deltas[unit_offsets[layer] : unit_offsets[layer + 1]]
-        w_start = weight_offsets[layer]
-        b_start = bias_offsets[layer]
-        if layer == 0:
-            inputs = x
-        else:
-            inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
-            back = deltas[unit_offsets[layer - 1] : unit_offsets[layer]]
-            back[:] = 0.0
-        for j in range(n_out):
-            d = delta[j]
-            step = learning_rate * d
-            row = theta[w_start + j * n_in : w_start + (j + 1) * n_in]
-            if layer > 0:
-                if alpha != 0.0:
-                    for i in range(n_in):
-                        w = row[i]
-                        squared_norm += w * w
-                        back[i] += w * d
-                        row[i] = decay * w - step * inputs[i]
-                else:
-                    for i in range(n_in):
-                        w = row[i]
-                        back[i] += w * d
-                        row[i] = w - step * inputs[i]
-            else:
-                if alpha != 0.0:
-                    for i in range(n_in):
-                        w = row[i]
-                        squared_norm += w * w
-                        row[i] = decay * w - step * inputs[i]
-                else:
-                    for i in range(n_in):
-                        row[i] -= step * inputs[i]
-            theta[b_start + j] -= step
-        if layer > 0:
+    zero = theta.dtype.type(0)
+    total = zero
+    if n_rows == ROWS:
+        w0s = theta[row : row + n_in]
+        w1s = theta[row + n_in : row + 2 * n_in]
+        w2s = theta[row + 2 * n_in : row + 3 * n_in]
+        w3s = theta[row + 3 * n_in : row + 4 * n_in]
+        d0 = delta[j]
+        d1 = delta[j + 1]
+        d2 = delta[j + 2]
+        d3 = delta[j + 3]
+        s0 = learning_rate * d0
+        s1 = learning_rate * d1
+        s2 = learning_rate * d2
+        s3 = learning_rate * d3
+        a0 = a1 = a2 = a3 = zero
+        for i in range(n_in):
+            v = inputs[i]
+            w0 = w0s[i]
+            w1 = w1s[i]
+            w2 = w2s[i]
+            w3 = w3s[i]
+            if squared is not None:
+                total += w0 * w0 + w1 * w1 + w2 * w2 + w3 * w3
+            if back is not None:
+                back[i] += w0 * d0 + w1 * d1 + w2 * d2 + w3 * d3
+            w0 = decay * w0 - s0 * v
+            w1 = decay * w1 - s1 * v
+            w2 = decay * w2 - s2 * v
+            w3 = decay * w3 - s3 * v
+            w0s[i] = w0
+            w1s[i] = w1
+            w2s[i] = w2
+            w3s[i] = w3
+            if ahead is not None:
+                z = ahead[i]
+                a0 += w0 * z
+                a1 += w1 * z
+                a2 += w2 * z
+                a3 += w3 * z
+        if ahead is not None:
+            net[j] += a0
+            net[j + 1] += a1
+            net[j + 2] += a2
+            net[j + 3] += a3
+    else:
+        for k in range(n_rows):
+            ws = theta[row + k * n_in : row + (k + 1) * n_in]
+            d = delta[j + k]
+            s = learning_rate * d
+            a = zero
             for i in range(n_in):
-                back[i] *= derivative(hidden_code, inputs[i])
-    return squared_norm
+                w = ws[i]
+                if squared is not None:
+                    total += w * w
+                if back is not None:
+                    back[i] += w * d
+                w = decay * w - s * inputs[i]
+                ws[i] = w
+                if ahead is not None:
+                    a += w * ahead[i]
+            if ahead is not None:
+                net[j + k] += a
+    if squared is not None:
+        squared[0] += total
+
+
+@njit(**inline_options)
+def _update_layer(
+    theta, network, layer, inputs, delta, learning_rate, decay, squared, back, ahead, net
+):
+    """SGD step of one layer's weights and biases (see :func:`_update_rows`).
+
+    With ``ahead``, ``net`` receives the next example's net inputs of this layer.
+    """
+    sizes, weight_offsets, bias_offsets = network[:3]
+    n_in = sizes[layer]
+    n_out = sizes[layer + 1]
+    w_start = weight_offsets[layer]
+    biases = theta[bias_offsets[layer] : bias_offsets[layer] + n_out]
+    for k in range(n_out):
+        biases[k] -= learning_rate * delta[k]
+    if ahead is not None:
+        net[:] = biases
+    for j in range(0, n_out, ROWS):
+        _update_rows(
+            theta,
+            w_start + j * n_in,
+            n_in,
+            inputs,
+            delta,
+            j,
+            min(ROWS, n_out - j),
+            learning_rate,
+            decay,
+            squared,
+            back,
+            ahead,
+            net,
+        )
 
 
 @njit(**jit_options)
 def sgd_epoch(
-    X, Y, order, sample_weight, theta, network, learning_rate, alpha, outs, deltas
+    X, Y, order, sample_weight, theta, network, learning_rate, decay, alpha, outs, deltas
 ):
     """One epoch of per-example SGD over ``X[order]``, updating ``theta`` in place.
+
+    Each example: forward pass, output delta, then from the last layer down one fused
+    pass per weight row (:func:`_update_rows`) that back-propagates the delta with the
+    old weight, applies the step and, in the first layer, already computes the next
+    example's net inputs with the new weights.
+
+    ``learning_rate`` and ``decay = 1 - learning_rate * alpha`` come in theta's dtype,
+    so float32 models compute in float32 throughout.
 
     Returns
     -------
@@ -124,15 +227,15 @@ def sgd_epoch(
     penalty : float
         ``sum_i alpha / 2 ||W_i||^2``, the L2 term of every one-example batch.
     """
-    sizes = network[0]
-    unit_offsets = network[3]
-    out_code = network[5]
-    loss_code = network[6]
+    sizes, _, _, unit_offsets, hidden_code, out_code, loss_code = network
     n_layers = sizes.shape[0] - 1
     out_start = unit_offsets[n_layers - 1]
     out_stop = unit_offsets[n_layers]
     out = outs[out_start:out_stop]
     out_delta = deltas[out_start:out_stop]
+    first_net = outs[unit_offsets[0] : unit_offsets[1]]
+    first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
+    squared = np.zeros(1) if alpha != 0.0 else None
     data_loss = 0.0
     penalty = 0.0
     for position in range(order.shape[0]):
@@ -140,14 +243,71 @@ def sgd_epoch(
         x = X[i]
         target = Y[i]
         weight = sample_weight[i]
-        _forward_example(x, theta, network, outs)
+        # Forward. The first layer's net inputs were computed by the previous
+        # example's update pass, except at the start of the epoch.
+        if position == 0:
+            _forward_layer(theta, network, 0, x, outs)
+        activate(out_code if n_layers == 1 else hidden_code, first_net)
+        for layer in range(1, n_layers):
+            inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
+            net = _forward_layer(theta, network, layer, inputs, outs)
+            activate(out_code if layer == n_layers - 1 else hidden_code, net)
         data_loss += weight * example_loss(loss_code, out_code, out, target)
         output_delta(loss_code, out_code, out, target, weight, out_delta)
-        penalty += (
-            0.5
-            * alpha
-            * _backward_update(x, theta, network, learning_rate, alpha, outs, deltas)
-        )
+
+        # Backward and update, last layer first.
+        if squared is not None:
+            squared[0] = 0.0
+        for layer in range(n_layers - 1, 0, -1):
+            inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
+            back = deltas[unit_offsets[layer - 1] : unit_offsets[layer]]
+            back[:] = 0.0
+            delta = deltas[unit_offsets[layer] : unit_offsets[layer + 1]]
+            _update_layer(
+                theta,
+                network,
+                layer,
+                inputs,
+                delta,
+                learning_rate,
+                decay,
+                squared,
+                back,
+                None,
+                None,
+            )
+            for k in range(back.shape[0]):
+                back[k] *= derivative(hidden_code, inputs[k])
+        if position + 1 < order.shape[0]:
+            _update_layer(
+                theta,
+                network,
+                0,
+                x,
+                first_delta,
+                learning_rate,
+                decay,
+                squared,
+                None,
+                X[order[position + 1]],
+                first_net,
+            )
+        else:
+            _update_layer(
+                theta,
+                network,
+                0,
+                x,
+                first_delta,
+                learning_rate,
+                decay,
+                squared,
+                None,
+                None,
+                None,
+            )
+        if squared is not None:
+            penalty += 0.5 * alpha * squared[0]
     return data_loss, penalty
 
 

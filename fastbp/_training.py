@@ -54,6 +54,9 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
     weight_sum = float(sample_weight.sum(dtype=np.float64))
 
     if batch_size == 1:
+        # In theta's dtype, so that float32 models never compute in float64.
+        step = dtype.type(learning_rate)
+        decay = dtype.type(1.0 - learning_rate * alpha)
         outs = np.empty(layout.n_units, dtype=dtype)
         deltas = np.empty(layout.n_units, dtype=dtype)
 
@@ -65,7 +68,8 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
                 sample_weight,
                 theta,
                 structure,
-                learning_rate,
+                step,
+                decay,
                 alpha,
                 outs,
                 deltas,
