@@ -1,4 +1,4 @@
-"""Command line: ``python -m fastbp demo``."""
+"""Command line: ``python -m fastbp demo`` and ``python -m fastbp bench``."""
 
 import argparse
 import time
@@ -83,9 +83,18 @@ def main(argv=None):
     demo_parser.add_argument("--hidden", type=int, default=64)
     demo_parser.add_argument("--learning-rate", type=float, default=0.01)
     demo_parser.add_argument("--random-state", type=int, default=0)
+    bench_parser = commands.add_parser(
+        "bench", help="examples/s next to sklearn on workloads A-D, fraction of peak"
+    )
+    bench_parser.add_argument("--workloads", default="ABCD", help="e.g. AC")
+    bench_parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     if args.command == "demo":
         demo(args.epochs, args.hidden, args.learning_rate, args.random_state)
+    elif args.command == "bench":
+        from ._bench import main as bench
+
+        bench(tuple(args.workloads), args.rounds)
     return 0
 
 

@@ -208,7 +208,18 @@ def _update_layer(
 
 @njit(**jit_options)
 def sgd_epoch(
-    X, Y, order, sample_weight, theta, network, learning_rate, decay, alpha, outs, deltas
+    X,
+    Y,
+    order,
+    sample_weight,
+    theta,
+    network,
+    learning_rate,
+    decay,
+    alpha,
+    outs,
+    deltas,
+    rows,
 ):
     """One epoch of per-example SGD over ``X[order]``, updating ``theta`` in place.
 
@@ -218,7 +229,9 @@ def sgd_epoch(
     example's net inputs with the new weights.
 
     ``learning_rate`` and ``decay = 1 - learning_rate * alpha`` come in theta's dtype,
-    so float32 models compute in float32 throughout.
+    so float32 models compute in float32 throughout. ``rows`` is a 64-byte aligned
+    ``(2, >= n_features)`` buffer: the current and the next example are copied there,
+    so the inner loops read aligned inputs whatever X's alignment.
 
     Returns
     -------
@@ -238,9 +251,13 @@ def sgd_epoch(
     squared = np.zeros(1) if alpha != 0.0 else None
     data_loss = 0.0
     penalty = 0.0
-    for position in range(order.shape[0]):
+    n_features = sizes[0]
+    n_examples = order.shape[0]
+    if n_examples > 0:
+        rows[0, :n_features] = X[order[0]]
+    for position in range(n_examples):
         i = order[position]
-        x = X[i]
+        x = rows[position % 2, :n_features]
         target = Y[i]
         weight = sample_weight[i]
         # Forward. The first layer's net inputs were computed by the previous
@@ -278,7 +295,9 @@ def sgd_epoch(
             )
             for k in range(back.shape[0]):
                 back[k] *= derivative(hidden_code, inputs[k])
-        if position + 1 < order.shape[0]:
+        if position + 1 < n_examples:
+            ahead = rows[(position + 1) % 2, :n_features]
+            ahead[:] = X[order[position + 1]]
             _update_layer(
                 theta,
                 network,
@@ -289,7 +308,7 @@ def sgd_epoch(
                 decay,
                 squared,
                 None,
-                X[order[position + 1]],
+                ahead,
                 first_net,
             )
         else:

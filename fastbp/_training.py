@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _kernels
+from ._network import ALIGNMENT, aligned_empty
 
 # Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
 # run near peak, small enough that a chunk's activations stay in cache.
@@ -59,6 +60,8 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
         decay = dtype.type(1.0 - learning_rate * alpha)
         outs = np.empty(layout.n_units, dtype=dtype)
         deltas = np.empty(layout.n_units, dtype=dtype)
+        stride = -(-X.shape[1] // ALIGNMENT) * ALIGNMENT  # a multiple of 64 elements
+        rows = aligned_empty(2 * stride, dtype).reshape(2, stride)
 
         def run(order):
             return _kernels.sgd_epoch(
@@ -73,6 +76,7 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
                 alpha,
                 outs,
                 deltas,
+                rows,
             )
     else:
         rows = min(batch_size, n_samples, CHUNK_ROWS)

@@ -1,0 +1,212 @@
+"""``python -m fastbp bench``: examples/s of fastbp next to the tools users have.
+
+Every contender trains the same data with the same network and learning rate, one
+thread (threadpoolctl limits BLAS), in one process. Rounds are interleaved (each
+round runs every contender once) so that a noisy neighbour slows all of them alike;
+the table gives median, min and max over rounds. The fraction of peak compares
+fastbp's FLOP rate with a single-thread numpy matmul measured in a child process
+whose environment lacks ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE``.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+from itertools import pairwise
+
+import numpy as np
+
+WORKLOADS = {
+    "A": "2-4-1, squared error, n=10,000 (the seed's XOR-sized net)",
+    "B": "64-32-10 on digits, log-loss",
+    "C": "784-128-10, synthetic MNIST-shaped, n=20,000, log-loss",
+    "D": "100-1, binary log-loss, n=100,000 (the delta rule)",
+}
+LEARNING_RATE = 0.01
+
+_PEAK_CODE = """
+import json, time, numpy as np
+from threadpoolctl import threadpool_limits, threadpool_info
+result = {}
+with threadpool_limits(1):
+    for name in ("float64", "float32"):
+        a = np.random.default_rng(0).random((2000, 2000)).astype(name)
+        b = a.copy()
+        a @ b
+        best = min(_time(a, b) for _ in range(5)) if False else None
+        times = []
+        for _ in range(5):
+            start = time.perf_counter(); a @ b; times.append(time.perf_counter() - start)
+        result[name] = 2 * 2000**3 / min(times) / 1e9
+    result["blas"] = [(i.get("internal_api"), i.get("architecture"), i.get("version"))
+                      for i in threadpool_info()]
+print(json.dumps(result))
+"""
+
+
+def matmul_peak():
+    """Single-thread matmul GFLOP/s (float64, float32) in a clean child process."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_CODE],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out)
+
+
+def flops_per_example(sizes):
+    """Exact FLOPs of one per-example step: 2W forward, 2W update, 2W back-propagated
+    deltas for every layer but the first, and 2 per bias."""
+    weights = [a * b for a, b in pairwise(sizes)]
+    return 4 * sum(weights) + 2 * sum(weights[1:]) + 2 * sum(sizes[1:])
+
+
+def workload(name, rng):
+    """``(X, y, hidden, loss, task)`` of a named workload."""
+    if name == "A":
+        X = rng.random((10_000, 2))
+        return X, (X[:, 0] > 0.5) ^ (X[:, 1] > 0.5), (4,), "squared_error"
+    if name == "B":
+        from sklearn.datasets import load_digits
+
+        X, y = load_digits(return_X_y=True)
+        return X / 16.0, y, (32,), "log_loss"
+    if name == "C":
+        X = rng.random((20_000, 784))
+        return X, rng.integers(0, 10, 20_000), (128,), "log_loss"
+    X = rng.normal(size=(100_000, 100))
+    return X, X[:, 0] + 0.5 * rng.normal(size=100_000) > 0, (), "log_loss"
+
+
+def _timed(fit, n_examples):
+    start = time.perf_counter()
+    fit()
+    return n_examples / (time.perf_counter() - start)
+
+
+def _contenders(name, X, y, hidden, loss, dtype, with_sklearn):
+    """name -> (prepare, fit one round, examples per round)."""
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.neural_network import MLPClassifier
+
+    from fastbp import FastBPClassifier
+
+    classes = np.unique(y)
+    common = dict(
+        hidden_layer_sizes=hidden,
+        activation="logistic",
+        alpha=0.0,
+        learning_rate_init=LEARNING_RATE,
+        shuffle=False,
+        random_state=0,
+    )
+    result = {}
+    for batch_size in (1, 200):
+        for dt in (np.float64, np.float32):
+            model = FastBPClassifier(loss=loss, batch_size=batch_size, **common)
+            Xd = X.astype(dt)
+            model.partial_fit(Xd[:400], y[:400], classes=classes)  # compile, or load
+            result[f"fastbp bs={batch_size} {np.dtype(dt).name}"] = (
+                lambda m=model, Xd=Xd: m.partial_fit(Xd, y),
+                len(X),
+            )
+    if with_sklearn:
+        for batch_size, n in ((1, min(len(X), 2000)), (200, len(X))):
+            model = MLPClassifier(
+                solver="sgd", momentum=0.0, batch_size=batch_size, **common
+            )
+            model.partial_fit(X[:200], y[:200], classes=classes)
+            result[f"sklearn MLP bs={batch_size}"] = (
+                lambda m=model, n=n: m.partial_fit(X[:n], y[:n]),
+                n,
+            )
+        if name == "D":
+            model = SGDClassifier(
+                loss="log_loss",
+                learning_rate="constant",
+                eta0=LEARNING_RATE,
+                alpha=0.0,
+                shuffle=False,
+            )
+            model.partial_fit(X[:200], y[:200], classes=classes)
+            result["sklearn SGDClassifier"] = (lambda m=model: m.partial_fit(X, y), len(X))
+    return result
+
+
+def run(workloads=("A", "B", "C", "D"), rounds=5, with_sklearn=True):
+    """Interleaved rounds of every contender; returns nested dict of examples/s lists."""
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    results = {}
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for name in workloads:
+            X, y, hidden, loss = workload(name, rng)
+            contenders = _contenders(name, X, y, hidden, loss, None, with_sklearn)
+            rates = {key: [] for key in contenders}
+            for _ in range(rounds):
+                for key, (fit, n) in contenders.items():
+                    rates[key].append(_timed(fit, n))
+            sizes = (X.shape[1], *hidden, len(np.unique(y)) if len(np.unique(y)) > 2 else 1)
+            results[name] = {"sizes": sizes, "rates": rates}
+    return results
+
+
+def report(results, peak=None):
+    """Print the side-by-side table and the ratios the targets are stated in."""
+    for name, entry in results.items():
+        print(f"\n{name}: {WORKLOADS[name]}  (examples/s: median [min, max])")
+        rates = entry["rates"]
+        for key, values in rates.items():
+            print(
+                f"  {key:24s}{np.median(values):>14,.0f}  [{min(values):,.0f}, "
+                f"{max(values):,.0f}]"
+            )
+        base = {k: np.median(v) for k, v in rates.items()}
+        if "sklearn MLP bs=1" in base:
+            print(
+                f"  fastbp bs=1 / sklearn MLP bs=1: "
+                f"{base['fastbp bs=1 float64'] / base['sklearn MLP bs=1']:.0f}x; "
+                f"/ sklearn MLP bs=200: "
+                f"{base['fastbp bs=1 float64'] / base['sklearn MLP bs=200']:.2f}x; "
+                f"fastbp bs=200 / sklearn bs=200: "
+                f"{base['fastbp bs=200 float64'] / base['sklearn MLP bs=200']:.2f}x"
+            )
+        if "sklearn SGDClassifier" in base:
+            print(
+                f"  fastbp bs=1 / SGDClassifier: "
+                f"{base['fastbp bs=1 float64'] / base['sklearn SGDClassifier']:.2f}x"
+            )
+        print(
+            f"  float32 / float64 (bs=1): "
+            f"{base['fastbp bs=1 float32'] / base['fastbp bs=1 float64']:.2f}x"
+        )
+        if peak:
+            flops = flops_per_example(entry["sizes"])
+            for dt in ("float64", "float32"):
+                gflops = base[f"fastbp bs=1 {dt}"] * flops / 1e9
+                print(
+                    f"  {dt}: {gflops:.1f} GFLOP/s = {gflops / peak[dt]:.0%} of the "
+                    f"{peak[dt]:.0f} GFLOP/s single-thread matmul peak"
+                )
+
+
+def main(workloads=("A", "B", "C", "D"), rounds=5):
+    """Entry point of ``python -m fastbp bench``."""
+    peak = matmul_peak()
+    print(
+        f"single-thread matmul peak: float64 {peak['float64']:.1f} GFLOP/s, "
+        f"float32 {peak['float32']:.1f} GFLOP/s ({peak['blas']})"
+    )
+    report(run(workloads, rounds), peak)
