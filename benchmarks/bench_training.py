@@ -1,0 +1,117 @@
+"""Training cost per epoch and per example (JIT warmed up in setup)."""
+
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .common import fastbp_model, workload
+
+
+class Epoch:
+    """One epoch of ``partial_fit`` per workload, batch mode and dtype (one thread)."""
+
+    params = (["A", "B", "C", "D"], [1, 200, "full"], ["float64", "float32"])
+    param_names = ["workload", "batch_size", "dtype"]
+    timeout = 300
+
+    def setup(self, name, batch_size, dtype):
+        X, y, hidden, loss = workload(name)
+        self.X = X.astype(dtype)
+        self.y = y
+        self.model = fastbp_model(hidden, loss, batch_size)
+        self.limits = threadpool_limits(1)
+        # Compiles the kernels (or loads them from the cache) outside every timing.
+        self.model.partial_fit(self.X[:400], y[:400], classes=np.unique(y))
+
+    def teardown(self, *args):
+        self.limits.restore_original_limits()
+
+    def time_epoch(self, *args):
+        self.model.partial_fit(self.X, self.y)
+
+    def track_ns_per_example(self, *args):
+        start = time.perf_counter()
+        self.model.partial_fit(self.X, self.y)
+        return (time.perf_counter() - start) / len(self.X) * 1e9
+
+    track_ns_per_example.unit = "ns"
+
+    def track_examples_per_second(self, *args):
+        start = time.perf_counter()
+        self.model.partial_fit(self.X, self.y)
+        return len(self.X) / (time.perf_counter() - start)
+
+    track_examples_per_second.unit = "examples/s"
+
+
+class RatioToSklearn:
+    """fastbp time / sklearn MLPClassifier time on the same examples (lower is better)."""
+
+    params = (["A", "B", "C"], [1, 200])
+    param_names = ["workload", "batch_size"]
+    timeout = 600
+
+    def setup(self, name, batch_size):
+        from sklearn.neural_network import MLPClassifier
+
+        X, y, hidden, loss = workload(name)
+        n = 2000 if batch_size == 1 else len(X)  # sklearn's per-example loop is slow
+        self.X, self.y = X[:n], y[:n]
+        classes = np.unique(y)
+        self.fastbp = fastbp_model(hidden, loss, batch_size)
+        self.fastbp.partial_fit(self.X[:400], self.y[:400], classes=classes)
+        self.sklearn = MLPClassifier(
+            hidden_layer_sizes=hidden,
+            activation="logistic",
+            solver="sgd",
+            momentum=0.0,
+            alpha=0.0,
+            batch_size=batch_size,
+            learning_rate_init=0.01,
+            shuffle=False,
+            random_state=0,
+        )
+        self.sklearn.partial_fit(self.X[:400], self.y[:400], classes=classes)
+        self.limits = threadpool_limits(1)
+
+    def teardown(self, *args):
+        self.limits.restore_original_limits()
+
+    def track_time_ratio(self, *args):
+        ratios = []
+        for _ in range(3):  # interleaved rounds; the median resists a noisy neighbour
+            start = time.perf_counter()
+            self.fastbp.partial_fit(self.X, self.y)
+            middle = time.perf_counter()
+            self.sklearn.partial_fit(self.X, self.y)
+            ratios.append((middle - start) / (time.perf_counter() - middle))
+        return float(np.median(ratios))
+
+    track_time_ratio.unit = "fastbp/sklearn"
+
+
+class Predict:
+    """Batched prediction on workload C."""
+
+    params = ["float64", "float32"]
+    param_names = ["dtype"]
+
+    def setup(self, dtype):
+        X, y, hidden, loss = workload("C")
+        self.X = X.astype(dtype)
+        self.model = fastbp_model(hidden, loss, 200, max_iter=1).fit(self.X, y)
+        self.model.predict(self.X[:10])
+        self.limits = threadpool_limits(1)
+
+    def teardown(self, *args):
+        self.limits.restore_original_limits()
+
+    def time_predict_proba(self, dtype):
+        self.model.predict_proba(self.X)
+
+
+def peakmem_fit_C():
+    """Peak memory of one epoch of fitting workload C (X is 125 MB in float64)."""
+    X, y, hidden, loss = workload("C")
+    fastbp_model(hidden, loss, 1, max_iter=1).fit(X, y)
