@@ -6,7 +6,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -494,30 +493,41 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _encode_targets(self, y, first_pass, incremental, classes):
-        check_classification_targets(y)
+        """Labels -> one output column per class (one column for two classes).
+
+        Written out rather than through LabelBinarizer: this runs on every
+        ``partial_fit`` call, and one ``np.unique`` is all it needs.
+        """
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        multilabel = type_of_target(y).startswith("multilabel")
+        target_type = type_of_target(y, input_name="y")
+        if target_type not in ("binary", "multiclass", "multilabel-indicator"):
+            check_classification_targets(y)  # sklearn's message for regression targets
+            raise ValueError(
+                f"Target type {target_type!r} is not supported: y must hold one label "
+                "per example, or be a label indicator matrix for multilabel data."
+            )
+        multilabel = target_type == "multilabel-indicator"
         if first_pass:
-            binarizer = LabelBinarizer()
-            if incremental and not multilabel:
+            if multilabel:
+                known = np.arange(y.shape[1])
+            elif incremental:
                 if classes is None:
                     raise ValueError(
                         "classes must be passed on the first call to partial_fit: "
                         "every class the model will ever see, e.g. np.unique(y_all)."
                     )
-                binarizer.fit(np.asarray(classes))
-                self._check_known(y, binarizer.classes_)
+                known = np.unique(classes)
             else:
-                binarizer.fit(y)
-            if len(binarizer.classes_) < 2:
+                known = np.unique(y)
+            if not multilabel and len(known) < 2:
                 raise ValueError(
-                    f"y has only one class ({binarizer.classes_!r}); a classifier needs "
-                    "at least 2 classes. Check the labels, or pass every class with "
+                    f"y has only one class ({known!r}); a classifier needs at least 2 "
+                    "classes. Check the labels, or pass every class with "
                     "partial_fit(..., classes=...)."
                 )
-            self._label_binarizer = binarizer
-            self.classes_ = binarizer.classes_
+            self.classes_ = known
+            self._multilabel = multilabel
         else:
             if classes is not None and not np.array_equal(
                 np.unique(classes), self.classes_
@@ -526,26 +536,34 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
                     f"classes={classes!r} is not the same as on the first call "
                     f"({self.classes_!r}); start a new model to change the classes."
                 )
-            if multilabel != (self._label_binarizer.y_type_ == "multilabel-indicator"):
+            if multilabel != self._multilabel or (
+                multilabel and y.shape[1] != len(self.classes_)
+            ):
                 raise ValueError(
-                    "y switches between multilabel and single-label "
-                    "targets; fit a new model instead."
+                    f"y does not match the targets this model was fitted on "
+                    f"({'multilabel' if self._multilabel else 'single-label'}, "
+                    f"{len(self.classes_)} classes); fit a new model instead."
                 )
-            if not multilabel:
-                self._check_known(y, self.classes_)
-        return self._label_binarizer.transform(y)
-
-    @staticmethod
-    def _check_known(y, classes):
-        unknown = np.setdiff1d(np.unique(y), classes)
+        if multilabel:
+            return np.asarray(y)
+        found, codes = np.unique(y, return_inverse=True)
+        index = np.searchsorted(self.classes_, found).clip(max=len(self.classes_) - 1)
+        unknown = found[self.classes_[index] != found]
         if unknown.size:
             raise ValueError(
-                f"y contains classes not seen before: {unknown!r} (known: {classes!r}). "
-                "Declare every class up front with partial_fit(..., classes=...)."
+                f"y contains classes not seen before: {unknown!r} (known: "
+                f"{self.classes_!r}). Declare every class up front with "
+                "partial_fit(..., classes=...)."
             )
+        labels = index[codes.reshape(-1)]
+        if len(self.classes_) == 2:
+            return (labels == 1).reshape(-1, 1)
+        encoded = np.zeros((len(labels), len(self.classes_)), dtype=np.float64)
+        encoded[np.arange(len(labels)), labels] = 1.0
+        return encoded
 
     def _output_activation(self, n_outputs):
-        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        multiclass = not self._multilabel and len(self.classes_) > 2
         if self.out_activation == "auto":
             return "softmax" if multiclass and self.loss == "log_loss" else "logistic"
         if self.out_activation == "softmax":
@@ -558,7 +576,7 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
 
     def _probabilities(self, X):
         outputs = self._forward(X)
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
+        if self._multilabel:
             return outputs
         if outputs.shape[1] == 1:
             return np.hstack([1.0 - outputs, outputs])
@@ -581,8 +599,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
         outputs = self._forward(X)
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
-            return self._label_binarizer.inverse_transform(outputs, threshold=0.5)
+        if self._multilabel:
+            return (outputs > 0.5).astype(int)
         if outputs.shape[1] == 1:
             return self.classes_[(outputs[:, 0] > 0.5).astype(np.intp)]
         return self.classes_[np.argmax(outputs, axis=1)]
