@@ -39,33 +39,32 @@ inline_options = {"cache": True, "nogil": True, "fastmath": FASTMATH, "inline": 
 
 @njit(**inline_options)
 def activate(code, values):
-    """Apply the activation ``code`` to the net inputs in ``values``, in place.
-
-    ``values`` is 1-D (one example's units) or 2-D (examples x units); softmax
-    normalises over the last axis.
-    """
-    flat = values.reshape(-1)
+    """Apply the activation ``code`` to one example's net inputs ``values``, in place."""
     if code == LOGISTIC:
-        for i in range(flat.shape[0]):
-            flat[i] = 1.0 / (1.0 + np.exp(-flat[i]))
+        for i in range(values.shape[0]):
+            values[i] = 1.0 / (1.0 + np.exp(-values[i]))
     elif code == TANH:
-        for i in range(flat.shape[0]):
-            flat[i] = np.tanh(flat[i])
+        for i in range(values.shape[0]):
+            values[i] = np.tanh(values[i])
     elif code == RELU:
-        for i in range(flat.shape[0]):
-            if flat[i] < 0.0:
-                flat[i] = 0.0
+        for i in range(values.shape[0]):
+            if values[i] < 0.0:
+                values[i] = 0.0
     elif code == SOFTMAX:
-        rows = values.reshape(-1, values.shape[-1])
-        for r in range(rows.shape[0]):
-            row = rows[r]
-            largest = row.max()
-            total = 0.0
-            for i in range(row.shape[0]):
-                row[i] = np.exp(row[i] - largest)
-                total += row[i]
-            for i in range(row.shape[0]):
-                row[i] /= total
+        largest = values.max()
+        total = 0.0
+        for i in range(values.shape[0]):
+            values[i] = np.exp(values[i] - largest)
+            total += values[i]
+        for i in range(values.shape[0]):
+            values[i] /= total
+
+
+@njit(**inline_options)
+def activate_rows(code, values):
+    """:func:`activate` on every row of a 2-D (examples x units) array."""
+    for r in range(values.shape[0]):
+        activate(code, values[r])
 
 
 @njit(**inline_options)

@@ -18,6 +18,7 @@ from numba import njit
 
 from ._functions import (
     activate,
+    activate_rows,
     derivative,
     example_loss,
     inline_options,
@@ -358,7 +359,7 @@ def _forward_batch(inputs, theta, network, activations):
         for r in range(n_rows):
             for j in range(n_out):
                 net[r, j] += biases[j]
-        activate(out_code if layer == n_layers - 1 else hidden_code, net)
+        activate_rows(out_code if layer == n_layers - 1 else hidden_code, net)
         previous = net
     return previous
 

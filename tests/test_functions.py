@@ -74,3 +74,16 @@ def test_fastmath_keeps_nan_and_inf_visible():
     assert "nnan" not in F.FASTMATH and "ninf" not in F.FASTMATH
     out = run_activate(F.TANH, np.array([np.nan, np.inf]))
     assert np.isnan(out[0]) and out[1] == 1.0
+
+
+@njit(cache=False)
+def run_activate_rows(code, values):
+    F.activate_rows(code, values)
+    return values
+
+
+@pytest.mark.parametrize("name", list(F.ACTIVATIONS))
+def test_activate_rows_applies_to_each_row(name):
+    rows = run_activate_rows(F.ACTIVATIONS[name], np.vstack([NET, NET[::-1]]))
+    np.testing.assert_allclose(rows[0], EXPECTED[name], rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(rows[1], EXPECTED[name][::-1], rtol=1e-14, atol=1e-300)
