@@ -42,3 +42,15 @@ def test_ruff_is_clean():
         pytest.skip("ruff is not installed (pip install '.[test]' brings it)")
     result = subprocess.run([ruff, "check", str(ROOT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_asv_suite_is_valid():
+    # asv imports every benchmark and checks its signature, on this environment.
+    asv = shutil.which("asv")
+    if asv is None:
+        pytest.skip("asv is not installed (pip install '.[test]' brings it)")
+    result = subprocess.run(
+        [asv, "check", "-E", "existing"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No problems found" in result.stdout

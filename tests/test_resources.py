@@ -1,0 +1,82 @@
+"""Memory: no allocation inside an epoch, no copy of X that is already usable."""
+
+import subprocess
+import sys
+import textwrap
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from fastbp import FastBPClassifier
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.mark.parametrize("batch_size", [1, 16])
+def test_kernels_allocate_nothing_per_example(batch_size):
+    # Numba's own allocator is not seen by tracemalloc: count its allocations in a
+    # fresh interpreter with NUMBA_NRT_STATS=1. An epoch of 4000 examples must
+    # allocate exactly as much as an epoch of 40.
+    code = textwrap.dedent(f"""
+        import os
+        os.environ["NUMBA_NRT_STATS"] = "1"
+        import numpy as np
+        from numba.core.runtime import rtsys
+        from fastbp._functions import ACTIVATIONS, LOSSES
+        from fastbp._network import Layout, Network, init_theta
+        from fastbp._training import make_trainer
+
+        rng = np.random.default_rng(0)
+        network = Network(Layout((20, 16, 8, 3)), ACTIVATIONS["tanh"],
+                          ACTIVATIONS["softmax"], LOSSES["log_loss"])
+        theta = init_theta(network.layout, np.float64, rng, network.hidden_code)
+        X = rng.normal(size=(4000, 20))
+        Y = np.eye(3)[rng.integers(0, 3, 4000)]
+        epoch = make_trainer(network, theta, X, Y, np.ones(4000), {batch_size}, 0.01,
+                             1e-4)
+        order = np.arange(4000)
+        epoch(order[:40])
+
+        def allocations(n):
+            before = rtsys.get_allocation_stats().alloc
+            epoch(order[:n])
+            return rtsys.get_allocation_stats().alloc - before
+
+        print(allocations(40), allocations(4000))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    small, large = map(int, out.stdout.split())
+    assert small == large
+
+
+def peak_allocated_during_fit(X, y, **params):
+    model = FastBPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0, **params)
+    model.partial_fit(X[:100], y[:100], classes=np.unique(y))  # compile outside
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    model.fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, model
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("batch_size", [1, 64])
+def test_fit_does_not_copy_usable_X(dtype, batch_size):
+    rng = np.random.default_rng(0)
+    X = rng.random((5000, 400)).astype(dtype)
+    y = rng.integers(0, 3, 5000)
+    peak, model = peak_allocated_during_fit(X, y, batch_size=batch_size)
+    model_bytes = model._theta.nbytes
+    # Labels, shuffling order and buffers are small next to X: well under 20% of it.
+    assert peak < 0.2 * X.nbytes + 4 * model_bytes, (peak, X.nbytes)
+
+
+def test_fit_converts_X_at_most_once():
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.random((5000, 400)))
+    y = rng.integers(0, 3, 5000)
+    peak, _ = peak_allocated_during_fit(X, y)
+    assert X.nbytes <= peak < 1.2 * X.nbytes
