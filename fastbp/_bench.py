@@ -62,6 +62,61 @@ def matmul_peak():
     return json.loads(out)
 
 
+FIRST_FIT = """
+{prefix}
+import numpy as np
+from sklearn.datasets import load_digits
+X, y = load_digits(return_X_y=True)
+X = X / 16.0
+{setup}
+{model}.fit(X, y)
+"""
+FIRST_FIT_CASES = {
+    "fastbp, warm JIT cache": (
+        "",
+        "from fastbp import FastBPClassifier",
+        "FastBPClassifier(hidden_layer_sizes=(32,), max_iter=10, tol=0.0)",
+    ),
+    "fastbp, empty JIT cache": (
+        "import os, tempfile; os.environ['NUMBA_CACHE_DIR'] = tempfile.mkdtemp()",
+        "from fastbp import FastBPClassifier",
+        "FastBPClassifier(hidden_layer_sizes=(32,), max_iter=10, tol=0.0)",
+    ),
+    "sklearn MLPClassifier": (
+        "",
+        "from sklearn.neural_network import MLPClassifier",
+        "MLPClassifier(hidden_layer_sizes=(32,), solver='sgd', batch_size=1, "
+        "max_iter=10, tol=0.0)",
+    ),
+}
+
+
+def first_fit_code(case):
+    """Source of a fresh-interpreter run: imports, digits, 10 epochs at batch size 1."""
+    prefix, setup, model = FIRST_FIT_CASES[case]
+    return FIRST_FIT.format(prefix=prefix, setup=setup, model=model)
+
+
+def first_fit_times(rounds=3):
+    """Wall time of each :data:`FIRST_FIT_CASES` in a new interpreter, interleaved."""
+    times = {case: [] for case in FIRST_FIT_CASES}
+    subprocess.run(
+        [sys.executable, "-c", first_fit_code("fastbp, warm JIT cache")],
+        check=True,
+        capture_output=True,
+    )  # fills the cache
+    for _ in range(rounds):
+        for case in FIRST_FIT_CASES:
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-W", "ignore", "-c", first_fit_code(case)],
+                check=True,
+                capture_output=True,
+            )
+            times[case].append(time.perf_counter() - start)
+    return times
+
+
 def flops_per_example(sizes):
     """Exact FLOPs of one per-example step: 2W forward, 2W update, 2W back-propagated
     deltas for every layer but the first, and 2 per bias."""
@@ -92,14 +147,20 @@ def _timed(fit, n_examples):
     return n_examples / (time.perf_counter() - start)
 
 
-def _contenders(name, X, y, hidden, loss, dtype, with_sklearn):
-    """name -> (prepare, fit one round, examples per round)."""
+# Epochs per timed round: enough that a round takes about 0.1 s or more, so that the
+# once-per-fit validation of X and y is a small part of it, as in real training.
+EPOCHS = {"A": 10, "B": 20, "C": 2, "D": 3}
+
+
+def _contenders(name, X, y, hidden, loss, with_sklearn):
+    """name -> (fit: one timed round, examples processed by it)."""
     from sklearn.linear_model import SGDClassifier
     from sklearn.neural_network import MLPClassifier
 
     from fastbp import FastBPClassifier
 
     classes = np.unique(y)
+    epochs = EPOCHS[name]
     common = dict(
         hidden_layer_sizes=hidden,
         activation="logistic",
@@ -107,27 +168,30 @@ def _contenders(name, X, y, hidden, loss, dtype, with_sklearn):
         learning_rate_init=LEARNING_RATE,
         shuffle=False,
         random_state=0,
+        tol=0.0,
     )
     result = {}
     for batch_size in (1, 200):
-        for dt in (np.float64, np.float32):
-            model = FastBPClassifier(loss=loss, batch_size=batch_size, **common)
-            Xd = X.astype(dt)
-            model.partial_fit(Xd[:400], y[:400], classes=classes)  # compile, or load
-            result[f"fastbp bs={batch_size} {np.dtype(dt).name}"] = (
-                lambda m=model, Xd=Xd: m.partial_fit(Xd, y),
-                len(X),
+        for dtype in (np.float64, np.float32):
+            model = FastBPClassifier(
+                loss=loss, batch_size=batch_size, max_iter=epochs, **common
+            )
+            Xd = X.astype(dtype)
+            model.fit(Xd[:400], y[:400])  # compile, or load from the cache
+            result[f"fastbp bs={batch_size} {np.dtype(dtype).name}"] = (
+                lambda m=model, Xd=Xd: m.fit(Xd, y),
+                epochs * len(X),
             )
     if with_sklearn:
-        for batch_size, n in ((1, min(len(X), 2000)), (200, len(X))):
-            model = MLPClassifier(
-                solver="sgd", momentum=0.0, batch_size=batch_size, **common
-            )
-            model.partial_fit(X[:200], y[:200], classes=classes)
-            result[f"sklearn MLP bs={batch_size}"] = (
-                lambda m=model, n=n: m.partial_fit(X[:n], y[:n]),
-                n,
-            )
+        # sklearn's per-example loop is slow: one epoch over at most 2000 examples.
+        n = min(len(X), 2000)
+        model = MLPClassifier(solver="sgd", momentum=0.0, batch_size=1, **common)
+        model.partial_fit(X[:200], y[:200], classes=classes)
+        result["sklearn MLP bs=1"] = (lambda m=model: m.partial_fit(X[:n], y[:n]), n)
+        model = MLPClassifier(
+            solver="sgd", momentum=0.0, batch_size=200, max_iter=epochs, **common
+        )
+        result["sklearn MLP bs=200"] = (lambda m=model: m.fit(X, y), epochs * len(X))
         if name == "D":
             model = SGDClassifier(
                 loss="log_loss",
@@ -135,9 +199,33 @@ def _contenders(name, X, y, hidden, loss, dtype, with_sklearn):
                 eta0=LEARNING_RATE,
                 alpha=0.0,
                 shuffle=False,
+                max_iter=epochs,
+                tol=None,
             )
-            model.partial_fit(X[:200], y[:200], classes=classes)
-            result["sklearn SGDClassifier"] = (lambda m=model: m.partial_fit(X, y), len(X))
+            result["sklearn SGDClassifier"] = (lambda m=model: m.fit(X, y), epochs * len(X))
+    return result
+
+
+def predict_contenders(X, y, hidden, loss):
+    """Batched predict_proba of fitted fastbp (float64, float32) and sklearn models."""
+    from sklearn.neural_network import MLPClassifier
+
+    from fastbp import FastBPClassifier
+
+    common = dict(
+        hidden_layer_sizes=hidden, activation="logistic", max_iter=1, random_state=0
+    )
+    result = {}
+    for dtype in (np.float64, np.float32):
+        Xd = X.astype(dtype)
+        model = FastBPClassifier(loss=loss, batch_size=200, **common).fit(Xd, y)
+        model.predict_proba(Xd[:10])
+        result[f"fastbp predict {np.dtype(dtype).name}"] = (
+            lambda m=model, Xd=Xd: m.predict_proba(Xd),
+            len(X),
+        )
+    model = MLPClassifier(solver="sgd", **common).fit(X, y)
+    result["sklearn MLP predict"] = (lambda m=model: m.predict_proba(X), len(X))
     return result
 
 
@@ -152,7 +240,9 @@ def run(workloads=("A", "B", "C", "D"), rounds=5, with_sklearn=True):
         warnings.simplefilter("ignore", ConvergenceWarning)
         for name in workloads:
             X, y, hidden, loss = workload(name, rng)
-            contenders = _contenders(name, X, y, hidden, loss, None, with_sklearn)
+            contenders = _contenders(name, X, y, hidden, loss, with_sklearn)
+            if name == "C" and with_sklearn:
+                contenders.update(predict_contenders(X, y, hidden, loss))
             rates = {key: [] for key in contenders}
             for _ in range(rounds):
                 for key, (fit, n) in contenders.items():
@@ -181,6 +271,11 @@ def report(results, peak=None):
                 f"{base['fastbp bs=1 float64'] / base['sklearn MLP bs=200']:.2f}x; "
                 f"fastbp bs=200 / sklearn bs=200: "
                 f"{base['fastbp bs=200 float64'] / base['sklearn MLP bs=200']:.2f}x"
+            )
+        if "sklearn MLP predict" in base:
+            print(
+                f"  fastbp predict / sklearn predict: "
+                f"{base['fastbp predict float64'] / base['sklearn MLP predict']:.2f}x"
             )
         if "sklearn SGDClassifier" in base:
             print(
