@@ -51,7 +51,9 @@ def activate(code, values):
             if values[i] < 0.0:
                 values[i] = 0.0
     elif code == SOFTMAX:
-        largest = values.max()
+        largest = values[0]
+        for i in range(1, values.shape[0]):
+            largest = max(largest, values[i])
         total = 0.0
         for i in range(values.shape[0]):
             values[i] = np.exp(values[i] - largest)

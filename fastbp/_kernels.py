@@ -26,6 +26,18 @@ from ._functions import (
     output_delta,
 )
 
+
+@njit(**inline_options)
+def _copy(target, source):
+    """``target[:] = source`` for 1-D arrays, as a plain loop.
+
+    Numba's own array-to-array slice assignment costs seconds of compile time per
+    signature (its broadcasting machinery); this loop costs none.
+    """
+    for i in range(source.shape[0]):
+        target[i] = source[i]
+
+
 # Rows of a weight block processed together: their deltas share one pass over the
 # layer's inputs (and, going back, one read-modify-write of dE/do per input).
 ROWS = 4
@@ -69,7 +81,7 @@ def _forward_layer(theta, network, layer, inputs, outs):
     n_out = sizes[layer + 1]
     net = outs[unit_offsets[layer] : unit_offsets[layer + 1]]
     w_start = weight_offsets[layer]
-    net[:] = theta[bias_offsets[layer] : bias_offsets[layer] + n_out]
+    _copy(net, theta[bias_offsets[layer] : bias_offsets[layer] + n_out])
     for j in range(0, n_out, ROWS):
         _dot_rows(theta, w_start + j * n_in, n_in, inputs, net, j, min(ROWS, n_out - j))
     return net
@@ -188,7 +200,7 @@ def _update_layer(
     for k in range(n_out):
         biases[k] -= learning_rate * delta[k]
     if ahead is not None:
-        net[:] = biases
+        _copy(net, biases)
     for j in range(0, n_out, ROWS):
         _update_rows(
             theta,
@@ -255,7 +267,7 @@ def sgd_epoch(
     n_features = sizes[0]
     n_examples = order.shape[0]
     if n_examples > 0:
-        rows[0, :n_features] = X[order[0]]
+        _copy(rows[0], X[order[0]])
     for position in range(n_examples):
         i = order[position]
         x = rows[position % 2, :n_features]
@@ -296,36 +308,25 @@ def sgd_epoch(
             )
             for k in range(back.shape[0]):
                 back[k] *= derivative(hidden_code, inputs[k])
+        # The first layer's pass also computes the next example's net inputs; after
+        # the last example it computes them for ``x`` again, into a buffer that is
+        # not read any more (one code path, not two).
+        ahead = rows[(position + 1) % 2, :n_features]
         if position + 1 < n_examples:
-            ahead = rows[(position + 1) % 2, :n_features]
-            ahead[:] = X[order[position + 1]]
-            _update_layer(
-                theta,
-                network,
-                0,
-                x,
-                first_delta,
-                learning_rate,
-                decay,
-                squared,
-                None,
-                ahead,
-                first_net,
-            )
-        else:
-            _update_layer(
-                theta,
-                network,
-                0,
-                x,
-                first_delta,
-                learning_rate,
-                decay,
-                squared,
-                None,
-                None,
-                None,
-            )
+            _copy(ahead, X[order[position + 1]])
+        _update_layer(
+            theta,
+            network,
+            0,
+            x,
+            first_delta,
+            learning_rate,
+            decay,
+            squared,
+            None,
+            ahead,
+            first_net,
+        )
         if squared is not None:
             penalty += 0.5 * alpha * squared[0]
     return data_loss, penalty
@@ -419,8 +420,8 @@ def _gather(X, Y, sample_weight, order, start, stop, inputs, targets, weights):
     """Copy the rows ``order[start:stop]`` into the chunk buffers."""
     for r in range(stop - start):
         i = order[start + r]
-        inputs[r] = X[i]
-        targets[r] = Y[i]
+        _copy(inputs[r], X[i])
+        _copy(targets[r], Y[i])
         weights[r] = sample_weight[i]
 
 
@@ -530,7 +531,8 @@ def predict_outputs(X, theta, network, activations, result):
     for start in range(0, X.shape[0], capacity):
         stop = min(start + capacity, X.shape[0])
         out = _forward_batch(X[start:stop], theta, network, activations)
-        result[start:stop] = out
+        for r in range(stop - start):
+            _copy(result[start + r], out[r])
 
 
 @njit(**jit_options)
