@@ -37,7 +37,7 @@ jit_options = {"cache": True, "nogil": True, "fastmath": FASTMATH}
 inline_options = {"cache": True, "nogil": True, "fastmath": FASTMATH, "inline": "always"}
 
 
-@njit(**inline_options)
+@njit(**jit_options)
 def activate(code, values):
     """Apply the activation ``code`` to one example's net inputs ``values``, in place."""
     if code == LOGISTIC:
