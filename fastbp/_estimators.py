@@ -213,6 +213,17 @@ class _BaseFastBP(BaseEstimator):
                     f"y has {Y.shape[1]} outputs but this model was fitted with "
                     f"{self.n_outputs_}. Refit with warm_start=False to change them."
                 )
+            network = self._network
+            if (
+                list(network.layout.sizes[1:-1]) != hidden
+                or network.hidden_code != ACTIVATIONS[self.activation]
+                or network.loss_code != LOSSES[self.loss]
+            ):
+                raise ValueError(
+                    "hidden_layer_sizes, activation or loss changed since the model was "
+                    "fitted; continuing training (warm_start=True or partial_fit) needs "
+                    "the same network. Refit with warm_start=False to change them."
+                )
             rng = self._generator()
             theta = aligned_copy(self._theta)
 

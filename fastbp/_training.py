@@ -60,7 +60,8 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
         decay = dtype.type(1.0 - learning_rate * alpha)
         outs = np.empty(layout.n_units, dtype=dtype)
         deltas = np.empty(layout.n_units, dtype=dtype)
-        stride = -(-X.shape[1] // ALIGNMENT) * ALIGNMENT  # a multiple of 64 elements
+        # Row stride rounded up so that both rows start on a cache line.
+        stride = -(-X.shape[1] // ALIGNMENT) * ALIGNMENT
         rows = aligned_empty(2 * stride, dtype).reshape(2, stride)
 
         def run(order):
@@ -79,12 +80,12 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
                 rows,
             )
     else:
-        rows = min(batch_size, n_samples, CHUNK_ROWS)
-        inputs = np.empty((rows, X.shape[1]), dtype=dtype)
-        targets = np.empty((rows, Y.shape[1]), dtype=dtype)
-        weights = np.empty(rows, dtype=dtype)
-        activations = np.empty(rows * layout.n_units, dtype=dtype)
-        deltas = np.empty(rows * layout.n_units, dtype=dtype)
+        chunk = min(batch_size, n_samples, CHUNK_ROWS)
+        inputs = np.empty((chunk, X.shape[1]), dtype=dtype)
+        targets = np.empty((chunk, Y.shape[1]), dtype=dtype)
+        weights = np.empty(chunk, dtype=dtype)
+        activations = np.empty(chunk * layout.n_units, dtype=dtype)
+        deltas = np.empty(chunk * layout.n_units, dtype=dtype)
         scratch = np.empty(layout.largest_block, dtype=dtype)
         gradient = np.empty(layout.size, dtype=dtype)
         batch = min(batch_size, n_samples)

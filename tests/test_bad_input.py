@@ -211,3 +211,18 @@ def test_keyboard_interrupt_in_fit_restores_model(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         est.fit(X, Y_CLASS)
     assert_unchanged(est, before)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"hidden_layer_sizes": (6,)}, {"activation": "tanh"}, {"loss": "squared_error"}],
+)
+def test_warm_start_with_another_network_is_refused(change):
+    est = fitted(warm_start=True)
+    before = state(est)
+    est.set_params(**change)
+    with pytest.raises(ValueError, match="needs the same network"):
+        est.fit(X, Y_CLASS)
+    with pytest.raises(ValueError, match="needs the same network"):
+        est.partial_fit(X, Y_CLASS)
+    assert_unchanged(est, before)
