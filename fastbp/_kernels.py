@@ -88,14 +88,13 @@ def _forward_layer(theta, network, layer, inputs, outs):
 
 
 @njit(**jit_options)
-def _update_rows(
+def _update_weights(
     theta,
-    row,
+    w_start,
+    n_out,
     n_in,
     inputs,
     delta,
-    j,
-    n_rows,
     learning_rate,
     decay,
     squared,
@@ -103,23 +102,27 @@ def _update_rows(
     ahead,
     net,
 ):
-    """SGD step of up to four weight rows, fused with what else reads those rows.
+    """SGD step of one layer's ``(n_out, n_in)`` weight block at ``theta[w_start]``.
 
-    Rows ``j .. j + n_rows - 1`` start at ``theta[row]``; each takes
-    ``w_ki <- decay * w_ki - learning_rate * delta[k] * inputs[i]``. Optional parts,
-    each ``None`` when unused (Numba compiles a variant per combination, with the
-    branch removed, so the inner loop stays one vectorised pass):
+    Each weight takes ``w_ji <- decay * w_ji - learning_rate * delta[j] * inputs[i]``,
+    four rows per pass over the inputs. Optional parts, each ``None`` when unused
+    (Numba compiles a variant per combination with the branch removed, so the inner
+    loop stays one vectorised pass; one call per layer keeps call overhead out of
+    small networks):
 
-    - ``back``: first accumulate ``back[i] += sum_k w_ki delta_k`` with the old
+    - ``back``: first accumulate ``back[i] += sum_j w_ji delta_j`` with the old
       weights (the seed's hidden-node rule);
     - ``ahead``: accumulate the *next* example's net inputs
-      ``net[k] += sum_i w_ki(new) ahead[i]``, so each row is read once per example;
-    - ``squared``: add ``sum w_ki^2`` of the old weights to ``squared[0]`` (the L2
+      ``net[j] += sum_i w_ji(new) ahead[i]``, so each row is read once per example;
+    - ``squared``: add ``sum w_ji^2`` of the old weights to ``squared[0]`` (the L2
       term of the loss).
     """
     zero = theta.dtype.type(0)
     total = zero
-    if n_rows == ROWS:
+    full = n_out - n_out % ROWS
+    for j in range(0, full, ROWS):
+        # One slice per row: LLVM vectorises slices, not offsets into one array.
+        row = w_start + j * n_in
         w0s = theta[row : row + n_in]
         w1s = theta[row + n_in : row + 2 * n_in]
         w2s = theta[row + 2 * n_in : row + 3 * n_in]
@@ -162,24 +165,24 @@ def _update_rows(
             net[j + 1] += a1
             net[j + 2] += a2
             net[j + 3] += a3
-    else:
-        for k in range(n_rows):
-            ws = theta[row + k * n_in : row + (k + 1) * n_in]
-            d = delta[j + k]
-            s = learning_rate * d
-            a = zero
-            for i in range(n_in):
-                w = ws[i]
-                if squared is not None:
-                    total += w * w
-                if back is not None:
-                    back[i] += w * d
-                w = decay * w - s * inputs[i]
-                ws[i] = w
-                if ahead is not None:
-                    a += w * ahead[i]
+    for j in range(full, n_out):
+        row = w_start + j * n_in
+        ws = theta[row : row + n_in]
+        d = delta[j]
+        s = learning_rate * d
+        a = zero
+        for i in range(n_in):
+            w = ws[i]
+            if squared is not None:
+                total += w * w
+            if back is not None:
+                back[i] += w * d
+            w = decay * w - s * inputs[i]
+            ws[i] = w
             if ahead is not None:
-                net[j + k] += a
+                a += w * ahead[i]
+        if ahead is not None:
+            net[j] += a
     if squared is not None:
         squared[0] += total
 
@@ -188,35 +191,32 @@ def _update_rows(
 def _update_layer(
     theta, network, layer, inputs, delta, learning_rate, decay, squared, back, ahead, net
 ):
-    """SGD step of one layer's weights and biases (see :func:`_update_rows`).
+    """SGD step of one layer's weights and biases (see :func:`_update_weights`).
 
     With ``ahead``, ``net`` receives the next example's net inputs of this layer.
     """
     sizes, weight_offsets, bias_offsets = network[:3]
     n_in = sizes[layer]
     n_out = sizes[layer + 1]
-    w_start = weight_offsets[layer]
     biases = theta[bias_offsets[layer] : bias_offsets[layer] + n_out]
     for k in range(n_out):
         biases[k] -= learning_rate * delta[k]
     if ahead is not None:
         _copy(net, biases)
-    for j in range(0, n_out, ROWS):
-        _update_rows(
-            theta,
-            w_start + j * n_in,
-            n_in,
-            inputs,
-            delta,
-            j,
-            min(ROWS, n_out - j),
-            learning_rate,
-            decay,
-            squared,
-            back,
-            ahead,
-            net,
-        )
+    _update_weights(
+        theta,
+        weight_offsets[layer],
+        n_out,
+        n_in,
+        inputs,
+        delta,
+        learning_rate,
+        decay,
+        squared,
+        back,
+        ahead,
+        net,
+    )
 
 
 @njit(**jit_options)
@@ -237,7 +237,7 @@ def sgd_epoch(
     """One epoch of per-example SGD over ``X[order]``, updating ``theta`` in place.
 
     Each example: forward pass, output delta, then from the last layer down one fused
-    pass per weight row (:func:`_update_rows`) that back-propagates the delta with the
+    pass per weight row (:func:`_update_weights`) that back-propagates the delta with the
     old weight, applies the step and, in the first layer, already computes the next
     example's net inputs with the new weights.
 
