@@ -1,8 +1,11 @@
 """``python -m fastbp bench``: examples/s of fastbp next to the tools users have.
 
 Every contender trains the same data with the same network and learning rate, one
-thread (threadpoolctl limits BLAS), in one process. Rounds are interleaved (each
-round runs every contender once) so that a noisy neighbour slows all of them alike;
+thread (threadpoolctl limits BLAS), in one process: fastbp, sklearn's MLPClassifier
+(per example and mini-batch), SGDClassifier for the linear workload, and a PyTorch
+per-example loop when torch is installed (an optional dependency). Rounds are
+interleaved (each round runs every contender once) so that a noisy neighbour slows
+all of them alike;
 the table gives median, min and max over rounds. The fraction of peak compares
 fastbp's FLOP rate with a single-thread numpy matmul measured in a child process
 whose environment lacks ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE``.
@@ -192,6 +195,9 @@ def _contenders(name, X, y, hidden, loss, with_sklearn):
             solver="sgd", momentum=0.0, batch_size=200, max_iter=epochs, **common
         )
         result["sklearn MLP bs=200"] = (lambda m=model: m.fit(X, y), epochs * len(X))
+        torch_loop = _torch_per_example(X, y, hidden, loss)
+        if torch_loop is not None:
+            result["PyTorch bs=1 loop"] = torch_loop
         if name == "D":
             model = SGDClassifier(
                 loss="log_loss",
@@ -204,6 +210,50 @@ def _contenders(name, X, y, hidden, loss, with_sklearn):
             )
             result["sklearn SGDClassifier"] = (lambda m=model: m.fit(X, y), epochs * len(X))
     return result
+
+
+def _torch_per_example(X, y, hidden, loss, n=2000):
+    """A PyTorch CPU per-example SGD loop on the same network, if torch is installed.
+
+    The loop a PyTorch user writes for batch size 1: forward, loss, backward, step,
+    one example at a time, one thread. Returns ``(fit, examples)`` or None.
+    """
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    classes = np.unique(y)
+    n_out = 1 if len(classes) == 2 else len(classes)
+    sizes = (X.shape[1], *hidden, n_out)
+    layers = []
+    for layer, (n_in, n_next) in enumerate(pairwise(sizes)):
+        layers.append(torch.nn.Linear(n_in, n_next).double())
+        if layer < len(sizes) - 2:
+            layers.append(torch.nn.Sigmoid())
+    model = torch.nn.Sequential(*layers)
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    inputs = torch.from_numpy(np.ascontiguousarray(X[:n], dtype=np.float64))
+    labels = np.searchsorted(classes, y[:n])
+    if n_out == 1:
+        criterion = (
+            torch.nn.MSELoss() if loss == "squared_error" else torch.nn.BCEWithLogitsLoss()
+        )
+        targets = torch.from_numpy(labels.astype(np.float64)).reshape(-1, 1, 1)
+    else:
+        criterion = torch.nn.CrossEntropyLoss()
+        targets = torch.from_numpy(labels).reshape(-1, 1)
+
+    def fit():
+        for i in range(n):
+            optimizer.zero_grad()
+            out = model(inputs[i : i + 1])
+            if loss == "squared_error":
+                out = torch.sigmoid(out)
+            criterion(out, targets[i]).backward()
+            optimizer.step()
+
+    return fit, n
 
 
 def predict_contenders(X, y, hidden, loss):
@@ -276,6 +326,11 @@ def report(results, peak=None):
             print(
                 f"  fastbp predict / sklearn predict: "
                 f"{base['fastbp predict float64'] / base['sklearn MLP predict']:.2f}x"
+            )
+        if "PyTorch bs=1 loop" in base:
+            print(
+                f"  fastbp bs=1 / PyTorch bs=1 loop: "
+                f"{base['fastbp bs=1 float64'] / base['PyTorch bs=1 loop']:.0f}x"
             )
         if "sklearn SGDClassifier" in base:
             print(
