@@ -223,6 +223,7 @@ def _torch_per_example(X, y, hidden, loss, n=2000):
     except ImportError:
         return None
     torch.set_num_threads(1)
+    n = min(n, len(X))
     classes = np.unique(y)
     n_out = 1 if len(classes) == 2 else len(classes)
     sizes = (X.shape[1], *hidden, n_out)

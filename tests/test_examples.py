@@ -54,3 +54,18 @@ def test_asv_suite_is_valid():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No problems found" in result.stdout
+
+
+@pytest.mark.slow
+def test_bench_runs_and_reports(capsys):
+    from fastbp import _bench
+
+    results = _bench.run(("A", "B"), rounds=1)
+    assert set(results) == {"A", "B"}
+    for entry in results.values():
+        assert all(len(v) == 1 and v[0] > 0 for v in entry["rates"].values())
+        assert "fastbp bs=1 float64" in entry["rates"]
+        assert "sklearn MLP bs=1" in entry["rates"]
+    _bench.report(results, {"float64": 40.0, "float32": 80.0})
+    out = capsys.readouterr().out
+    assert "fastbp bs=1 / sklearn MLP bs=1" in out and "of the 40 GFLOP/s" in out
