@@ -237,9 +237,9 @@ def sgd_epoch(
     """One epoch of per-example SGD over ``X[order]``, updating ``theta`` in place.
 
     Each example: forward pass, output delta, then from the last layer down one fused
-    pass per weight row (:func:`_update_weights`) that back-propagates the delta with the
-    old weight, applies the step and, in the first layer, already computes the next
-    example's net inputs with the new weights.
+    pass over each layer's weights (:func:`_update_weights`) that back-propagates the
+    deltas with the old weights, applies the step and, in the first layer, already
+    computes the next example's net inputs with the new weights.
 
     ``learning_rate`` and ``decay = 1 - learning_rate * alpha`` come in theta's dtype,
     so float32 models compute in float32 throughout. ``rows`` is a 64-byte aligned
@@ -308,9 +308,9 @@ def sgd_epoch(
             )
             for k in range(back.shape[0]):
                 back[k] *= derivative(hidden_code, inputs[k])
-        # The first layer's pass also computes the next example's net inputs; after
-        # the last example it computes them for ``x`` again, into a buffer that is
-        # not read any more (one code path, not two).
+        # The first layer's pass also computes the next example's net inputs. After
+        # the last example it computes them for a stale row, into a buffer nobody
+        # reads before the next epoch recomputes it (one code path, not two).
         ahead = rows[(position + 1) % 2, :n_features]
         if position + 1 < n_examples:
             _copy(ahead, X[order[position + 1]])
