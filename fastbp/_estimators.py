@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 
 from . import _kernels
 from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
-from ._network import Layout, Network, aligned_copy, init_theta
+from ._network import Layout, Network, aligned_copy, aligned_empty, init_theta
 from ._training import CHUNK_ROWS, Progress, make_trainer, train
 
 
@@ -38,6 +38,8 @@ class _BaseFastBP(BaseEstimator):
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
     }
 
     # dtype every X is converted to; None follows X (float32 stays float32, the rest
@@ -60,6 +62,8 @@ class _BaseFastBP(BaseEstimator):
         verbose,
         warm_start,
         n_iter_no_change,
+        momentum,
+        nesterovs_momentum,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -75,6 +79,8 @@ class _BaseFastBP(BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
         self.n_iter_no_change = n_iter_no_change
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
 
     # -- fitted state -----------------------------------------------------------------
     # The model is ``self._theta`` (one flat vector) and ``self._network`` (its layout
@@ -227,6 +233,16 @@ class _BaseFastBP(BaseEstimator):
             rng = self._generator()
             theta = aligned_copy(self._theta)
 
+        # The velocity persists across partial_fit calls; every fit starts from rest
+        # (scikit-learn's rule).
+        velocity = None
+        if self.momentum > 0:
+            previous = self.__dict__.get("_velocity")
+            if incremental and previous is not None and previous.shape == theta.shape:
+                velocity = aligned_copy(previous.astype(theta.dtype, copy=False))
+            else:
+                velocity = aligned_empty(theta.shape[0], theta.dtype)
+                velocity[:] = 0.0
         progress = Progress(
             list(self._progress.loss_curve),
             self._progress.best_loss,
@@ -252,6 +268,9 @@ class _BaseFastBP(BaseEstimator):
             batch_size,
             float(self.learning_rate_init),
             float(self.alpha),
+            float(self.momentum),
+            bool(self.nesterovs_momentum),
+            velocity,
         )
         epochs, converged = train(
             epoch,
@@ -268,6 +287,7 @@ class _BaseFastBP(BaseEstimator):
         )
 
         self._theta = theta
+        self._velocity = velocity
         self._progress = progress
         self.n_iter_ = self.n_iter_ + epochs if incremental else epochs
         self.t_ = progress.t
@@ -354,6 +374,14 @@ _COMMON_DOC = """
         Continue from the current weights on ``fit``.
     n_iter_no_change : int, default=10
         See ``tol``.
+    momentum : float, default=0
+        Momentum of the updates, in [0, 1]. The default 0 is plain SGD, the seed's
+        rule (scikit-learn's MLP defaults to 0.9). Each update ``u = lr * (gradient +
+        alpha w)`` moves a velocity ``m <- momentum * m - u``; the weights then move by
+        ``m`` or, with Nesterov's momentum, by ``momentum * m - u``. The velocity is
+        kept across ``partial_fit`` calls and reset by ``fit``.
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum (when ``momentum > 0``), as scikit-learn does.
 
     Attributes
     ----------
@@ -447,6 +475,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         verbose=False,
         warm_start=False,
         n_iter_no_change=10,
+        momentum=0.0,
+        nesterovs_momentum=True,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -463,6 +493,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
             verbose=verbose,
             warm_start=warm_start,
             n_iter_no_change=n_iter_no_change,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -701,6 +733,8 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
         verbose=False,
         warm_start=False,
         n_iter_no_change=10,
+        momentum=0.0,
+        nesterovs_momentum=True,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -717,6 +751,8 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
             verbose=verbose,
             warm_start=warm_start,
             n_iter_no_change=n_iter_no_change,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

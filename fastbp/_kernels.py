@@ -101,6 +101,7 @@ def _update_weights(
     back,
     ahead,
     net,
+    momentum,
 ):
     """SGD step of one layer's ``(n_out, n_in)`` weight block at ``theta[w_start]``.
 
@@ -115,10 +116,17 @@ def _update_weights(
     - ``ahead``: accumulate the *next* example's net inputs
       ``net[j] += sum_i w_ji(new) ahead[i]``, so each row is read once per example;
     - ``squared``: add ``sum w_ji^2`` of the old weights to ``squared[0]`` (the L2
-      term of the loss).
+      term of the loss);
+    - ``momentum``: ``(velocity, mu, keep, lookahead)``. With the plain step
+      ``u = lr * (delta_j x_i + alpha w_ji)``, the velocity becomes ``m <- mu m - u``
+      and the weight ``w <- w + keep m - lookahead u``: ``keep=1, lookahead=0`` is
+      classical momentum, ``keep=mu, lookahead=1`` Nesterov's (scikit-learn's rules).
     """
     zero = theta.dtype.type(0)
     total = zero
+    shrink = theta.dtype.type(1) - decay
+    if momentum is not None:
+        velocity, mu, keep, lookahead = momentum
     full = n_out - n_out % ROWS
     for j in range(0, full, ROWS):
         # One slice per row: LLVM vectorises slices, not offsets into one array.
@@ -127,6 +135,11 @@ def _update_weights(
         w1s = theta[row + n_in : row + 2 * n_in]
         w2s = theta[row + 2 * n_in : row + 3 * n_in]
         w3s = theta[row + 3 * n_in : row + 4 * n_in]
+        if momentum is not None:
+            m0s = velocity[row : row + n_in]
+            m1s = velocity[row + n_in : row + 2 * n_in]
+            m2s = velocity[row + 2 * n_in : row + 3 * n_in]
+            m3s = velocity[row + 3 * n_in : row + 4 * n_in]
         d0 = delta[j]
         d1 = delta[j + 1]
         d2 = delta[j + 2]
@@ -146,10 +159,28 @@ def _update_weights(
                 total += w0 * w0 + w1 * w1 + w2 * w2 + w3 * w3
             if back is not None:
                 back[i] += w0 * d0 + w1 * d1 + w2 * d2 + w3 * d3
-            w0 = decay * w0 - s0 * v
-            w1 = decay * w1 - s1 * v
-            w2 = decay * w2 - s2 * v
-            w3 = decay * w3 - s3 * v
+            if momentum is None:
+                w0 = decay * w0 - s0 * v
+                w1 = decay * w1 - s1 * v
+                w2 = decay * w2 - s2 * v
+                w3 = decay * w3 - s3 * v
+            else:
+                u0 = shrink * w0 + s0 * v
+                u1 = shrink * w1 + s1 * v
+                u2 = shrink * w2 + s2 * v
+                u3 = shrink * w3 + s3 * v
+                m0 = mu * m0s[i] - u0
+                m1 = mu * m1s[i] - u1
+                m2 = mu * m2s[i] - u2
+                m3 = mu * m3s[i] - u3
+                m0s[i] = m0
+                m1s[i] = m1
+                m2s[i] = m2
+                m3s[i] = m3
+                w0 = w0 + keep * m0 - lookahead * u0
+                w1 = w1 + keep * m1 - lookahead * u1
+                w2 = w2 + keep * m2 - lookahead * u2
+                w3 = w3 + keep * m3 - lookahead * u3
             w0s[i] = w0
             w1s[i] = w1
             w2s[i] = w2
@@ -168,6 +199,8 @@ def _update_weights(
     for j in range(full, n_out):
         row = w_start + j * n_in
         ws = theta[row : row + n_in]
+        if momentum is not None:
+            ms = velocity[row : row + n_in]
         d = delta[j]
         s = learning_rate * d
         a = zero
@@ -177,7 +210,13 @@ def _update_weights(
                 total += w * w
             if back is not None:
                 back[i] += w * d
-            w = decay * w - s * inputs[i]
+            if momentum is None:
+                w = decay * w - s * inputs[i]
+            else:
+                u = shrink * w + s * inputs[i]
+                m = mu * ms[i] - u
+                ms[i] = m
+                w = w + keep * m - lookahead * u
             ws[i] = w
             if ahead is not None:
                 a += w * ahead[i]
@@ -189,7 +228,18 @@ def _update_weights(
 
 @njit(**inline_options)
 def _update_layer(
-    theta, network, layer, inputs, delta, learning_rate, decay, squared, back, ahead, net
+    theta,
+    network,
+    layer,
+    inputs,
+    delta,
+    learning_rate,
+    decay,
+    squared,
+    back,
+    ahead,
+    net,
+    momentum,
 ):
     """SGD step of one layer's weights and biases (see :func:`_update_weights`).
 
@@ -198,9 +248,18 @@ def _update_layer(
     sizes, weight_offsets, bias_offsets = network[:3]
     n_in = sizes[layer]
     n_out = sizes[layer + 1]
-    biases = theta[bias_offsets[layer] : bias_offsets[layer] + n_out]
-    for k in range(n_out):
-        biases[k] -= learning_rate * delta[k]
+    b_start = bias_offsets[layer]
+    biases = theta[b_start : b_start + n_out]
+    if momentum is None:
+        for k in range(n_out):
+            biases[k] -= learning_rate * delta[k]
+    else:
+        velocity, mu, keep, lookahead = momentum
+        for k in range(n_out):
+            u = learning_rate * delta[k]
+            m = mu * velocity[b_start + k] - u
+            velocity[b_start + k] = m
+            biases[k] += keep * m - lookahead * u
     if ahead is not None:
         _copy(net, biases)
     _update_weights(
@@ -216,6 +275,7 @@ def _update_layer(
         back,
         ahead,
         net,
+        momentum,
     )
 
 
@@ -233,6 +293,7 @@ def sgd_epoch(
     outs,
     deltas,
     rows,
+    momentum,
 ):
     """One epoch of per-example SGD over ``X[order]``, updating ``theta`` in place.
 
@@ -244,7 +305,9 @@ def sgd_epoch(
     ``learning_rate`` and ``decay = 1 - learning_rate * alpha`` come in theta's dtype,
     so float32 models compute in float32 throughout. ``rows`` is a 64-byte aligned
     ``(2, >= n_features)`` buffer: the current and the next example are copied there,
-    so the inner loops read aligned inputs whatever X's alignment.
+    so the inner loops read aligned inputs whatever X's alignment. ``momentum`` is
+    None (plain SGD) or ``(velocity, mu, keep, lookahead)`` (see
+    :func:`_update_weights`).
 
     Returns
     -------
@@ -305,6 +368,7 @@ def sgd_epoch(
                 back,
                 None,
                 None,
+                momentum,
             )
             for k in range(back.shape[0]):
                 back[k] *= derivative(hidden_code, inputs[k])
@@ -326,6 +390,7 @@ def sgd_epoch(
             None,
             ahead,
             first_net,
+            momentum,
         )
         if squared is not None:
             penalty += 0.5 * alpha * squared[0]
@@ -443,6 +508,7 @@ def minibatch_epoch(
     deltas,
     scratch,
     gradient,
+    momentum,
 ):
     """One epoch of mini-batch gradient descent over ``X[order]`` (``theta`` in place).
 
@@ -451,6 +517,8 @@ def minibatch_epoch(
     batch applies the batch's mean gradient. ``batch_size >= len(order)`` is the true
     gradient. Returns ``(data_loss, penalty)`` as :func:`sgd_epoch`; the penalty adds
     ``alpha / 2 ||W||^2`` once per batch (``|B|`` examples times ``alpha / (2 |B|)``).
+    ``momentum`` is None or ``(velocity, mu, keep, lookahead)`` as in
+    :func:`_update_weights`, applied to the batch's mean step.
     """
     sizes = network[0]
     weight_offsets = network[1]
@@ -488,10 +556,20 @@ def minibatch_epoch(
                 for k in range(w_start, b_start):
                     squared_norm += theta[k] * theta[k]
                 penalty += 0.5 * alpha * squared_norm
-            for k in range(w_start, b_start):
-                theta[k] = decay * theta[k] - step * gradient[k]
-            for k in range(b_start, b_start + sizes[layer + 1]):
-                theta[k] -= step * gradient[k]
+            if momentum is None:
+                for k in range(w_start, b_start):
+                    theta[k] = decay * theta[k] - step * gradient[k]
+                for k in range(b_start, b_start + sizes[layer + 1]):
+                    theta[k] -= step * gradient[k]
+            else:
+                velocity, mu, keep, lookahead = momentum
+                for k in range(w_start, b_start + sizes[layer + 1]):
+                    u = step * gradient[k]
+                    if k < b_start:
+                        u += (1.0 - decay) * theta[k]
+                    m = mu * velocity[k] - u
+                    velocity[k] = m
+                    theta[k] += keep * m - lookahead * u
     return data_loss, penalty
 
 

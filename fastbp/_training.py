@@ -34,7 +34,19 @@ class Progress:
     t: int = 0
 
 
-def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate, alpha):
+def make_trainer(
+    network,
+    theta,
+    X,
+    Y,
+    sample_weight,
+    batch_size,
+    learning_rate,
+    alpha,
+    momentum=0.0,
+    nesterov=False,
+    velocity=None,
+):
     """Preallocate the buffers of one fit and return ``epoch(order) -> mean loss``.
 
     Parameters
@@ -47,12 +59,22 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
         1 runs the fused per-example kernel; larger values run the mini-batch kernel
         (``>= len(X)`` is the true gradient).
     learning_rate, alpha : float
+    momentum : float, default=0
+        Momentum ``mu`` in ``[0, 1)``; 0 is plain SGD (the seed's rule).
+    nesterov : bool, default=False
+        Nesterov's momentum (scikit-learn's update rule) instead of classical.
+    velocity : ndarray shaped like theta, updated in place; required if momentum > 0
     """
     layout = network.layout
     structure = network.structure
     dtype = theta.dtype
     n_samples = X.shape[0]
     weight_sum = float(sample_weight.sum(dtype=np.float64))
+    if momentum > 0.0:
+        keep, lookahead = (momentum, 1.0) if nesterov else (1.0, 0.0)
+        moving = (velocity, dtype.type(momentum), dtype.type(keep), dtype.type(lookahead))
+    else:
+        moving = None
 
     if batch_size == 1:
         # In theta's dtype, so that float32 models never compute in float64.
@@ -78,6 +100,7 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
                 outs,
                 deltas,
                 rows,
+                moving,
             )
     else:
         chunk = min(batch_size, n_samples, CHUNK_ROWS)
@@ -108,6 +131,7 @@ def make_trainer(network, theta, X, Y, sample_weight, batch_size, learning_rate,
                 deltas,
                 scratch,
                 gradient,
+                moving,
             )
 
     def epoch(order):

@@ -119,6 +119,9 @@ def epoch(
     learning_rate,
     alpha,
     batch_size,
+    momentum=0.0,
+    nesterov=False,
+    velocity=None,
 ):
     """One epoch of (mini-batch) gradient descent; returns new params and the loss.
 
@@ -126,6 +129,11 @@ def epoch(
     ``batch_size=1`` is the stochastic approximation, ``batch_size >= n`` the true
     gradient. The loss is ``(sum_i s_i E_i + sum_B alpha/2 ||W_B||^2) `` per example,
     before dividing by anything, as the kernels return ``(data_loss, penalty)``.
+
+    With ``momentum > 0`` (scikit-learn's SGD optimiser): the step
+    ``u = lr * (sum_i s_i dE_i/dw + alpha w) / |B|`` moves a velocity ``m <- mu m - u``
+    and then ``w <- w + m`` (classical) or ``w <- w + mu m - u`` (Nesterov).
+    ``velocity`` is a list of ``(mW, mb)`` arrays updated in place.
     """
     params = [(W.copy(), b.copy()) for W, b in params]
     data_loss = 0.0
@@ -140,11 +148,22 @@ def epoch(
                 gW += sample_weight[i] * dW
                 gb += sample_weight[i] * db
         penalty += 0.5 * alpha * sum(np.sum(W**2) for W, _ in params)
-        params = [
-            (
-                W - learning_rate * (gW + alpha * W) / len(batch),
-                b - learning_rate * gb / len(batch),
-            )
+        steps = [
+            (learning_rate * (gW + alpha * W) / len(batch), learning_rate * gb / len(batch))
             for (W, b), (gW, gb) in zip(params, total)
         ]
+        if momentum > 0.0:
+            for (mW, mb), (uW, ub) in zip(velocity, steps):
+                mW *= momentum
+                mW -= uW
+                mb *= momentum
+                mb -= ub
+            if nesterov:
+                steps = [
+                    (uW - momentum * mW, ub - momentum * mb)
+                    for (mW, mb), (uW, ub) in zip(velocity, steps)
+                ]
+            else:
+                steps = [(-mW, -mb) for mW, mb in velocity]
+        params = [(W - uW, b - ub) for (W, b), (uW, ub) in zip(params, steps)]
     return params, data_loss, penalty

@@ -359,3 +359,52 @@ def test_import_compiles_nothing():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "0"
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_fit_and_partial_fit_follow_the_reference(nesterov):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(12, 3))
+    y = rng.integers(0, 2, 12)
+    params = dict(
+        hidden_layer_sizes=(4,),
+        activation="tanh",
+        alpha=0.01,
+        learning_rate_init=0.1,
+        momentum=0.9,
+        nesterovs_momentum=nesterov,
+        shuffle=False,
+        tol=0.0,
+        random_state=0,
+    )
+    fitted = FastBPClassifier(max_iter=3, **params).fit(X, y)
+    online = FastBPClassifier(max_iter=3, **params)
+    for _ in range(3):  # the velocity persists across partial_fit calls
+        online.partial_fit(X, y, classes=[0, 1])
+    start = FastBPClassifier(max_iter=1, **params).set_params(learning_rate_init=1e-300)
+    start.fit(X, y)  # the same initial weights (same random_state), barely moved
+    weights = [(c.T.copy(), b.copy()) for c, b in zip(start.coefs_, start.intercepts_)]
+    velocity = [(np.zeros_like(W), np.zeros_like(b)) for W, b in weights]
+    for _ in range(3):
+        weights, _, _ = reference.epoch(
+            weights,
+            X,
+            y.reshape(-1, 1).astype(float),
+            np.arange(12),
+            np.ones(12),
+            "tanh",
+            "logistic",
+            "log_loss",
+            0.1,
+            0.01,
+            1,
+            momentum=0.9,
+            nesterov=nesterov,
+            velocity=velocity,
+        )
+    for model in (fitted, online):
+        for coef, (W, _) in zip(model.coefs_, weights):
+            np.testing.assert_allclose(coef, W.T, rtol=1e-9, atol=1e-12)
+    # A new fit starts from rest: refitting gives the same weights again.
+    again = FastBPClassifier(max_iter=3, **params).fit(X, y).fit(X, y)
+    np.testing.assert_array_equal(again.coefs_[0], fitted.coefs_[0])

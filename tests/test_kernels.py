@@ -146,3 +146,40 @@ def test_zero_weight_example_takes_no_step(rng):
     without = theta.copy()
     make_trainer(network, without, X, Y, sample_weight, 1, 0.1, 0.0)(order[order != 5])
     np.testing.assert_array_equal(with_zero, without)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("batch_size", [1, 7, "full"])
+@pytest.mark.parametrize("loss,out", LOSS_OUTPUTS)
+def test_momentum_epochs_match_reference(rng, loss, out, batch_size, nesterov):
+    # Two epochs, so that the velocity carried from the first shapes the second.
+    sizes = random_sizes(rng, 2, out)
+    network, theta, X, Y, sample_weight = make_problem(rng, sizes, "tanh", loss, out)
+    batch = X.shape[0] if batch_size == "full" else batch_size
+    params = reference_params(network, theta)
+    velocity_ref = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+    trained = theta.copy()
+    velocity = np.zeros_like(theta)
+    epoch = make_trainer(
+        network, trained, X, Y, sample_weight, batch, 0.01, 0.01, 0.9, nesterov, velocity
+    )
+    for _ in range(2):
+        order = rng.permutation(X.shape[0]).astype(np.int64)
+        params, _, _ = reference.epoch(
+            params,
+            X,
+            Y,
+            order,
+            sample_weight,
+            *names(network),
+            0.01,
+            0.01,
+            batch,
+            momentum=0.9,
+            nesterov=nesterov,
+            velocity=velocity_ref,
+        )
+        epoch(order)
+    expected = flatten(params)
+    assert np.max(np.abs(trained - expected)) <= 1e-10 * np.max(np.abs(expected))
+    np.testing.assert_allclose(velocity, flatten(velocity_ref), rtol=1e-8, atol=1e-13)

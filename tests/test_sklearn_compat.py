@@ -42,6 +42,8 @@ ESTIMATORS = [
     FastBPRegressor(),
     Float32Classifier(),
     Float32Regressor(),
+    FastBPClassifier(momentum=0.9),
+    FastBPRegressor(momentum=0.9),
 ]
 
 
