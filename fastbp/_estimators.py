@@ -1,6 +1,7 @@
 """FastBPClassifier and FastBPRegressor: the scikit-learn face of the kernels."""
 
 import warnings
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -39,6 +40,8 @@ class _BaseFastBP(BaseEstimator):
         "warm_start": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "nesterovs_momentum": ["boolean"],
     }
 
@@ -64,6 +67,8 @@ class _BaseFastBP(BaseEstimator):
         n_iter_no_change,
         momentum,
         nesterovs_momentum,
+        learning_rate,
+        power_t,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -81,6 +86,8 @@ class _BaseFastBP(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
+        self.learning_rate = learning_rate
+        self.power_t = power_t
 
     # -- fitted state -----------------------------------------------------------------
     # The model is ``self._theta`` (one flat vector) and ``self._network`` (its layout
@@ -211,7 +218,7 @@ class _BaseFastBP(BaseEstimator):
             self.out_activation_ = out_name
             rng = self._generator()
             theta = init_theta(layout, X.dtype, rng, self._network.hidden_code)
-            self._progress = Progress()
+            self._progress = Progress(float(self.learning_rate_init))
             self.n_iter_ = 0
         else:
             if Y.shape[1] != self.n_outputs_:
@@ -243,14 +250,12 @@ class _BaseFastBP(BaseEstimator):
             else:
                 velocity = aligned_empty(theta.shape[0], theta.dtype)
                 velocity[:] = 0.0
-        progress = Progress(
-            list(self._progress.loss_curve),
-            self._progress.best_loss,
-            self._progress.no_improvement_count,
-            self._progress.t,
-        )
+        progress = replace(self._progress, loss_curve=list(self._progress.loss_curve))
         if not incremental:
+            # Every fit starts a new optimiser (scikit-learn's rule): full step size,
+            # a fresh plateau count.
             progress.no_improvement_count = 0
+            progress.learning_rate = float(self.learning_rate_init)
         batch_size = X.shape[0] if self.batch_size == "full" else self.batch_size
         if batch_size > X.shape[0]:
             warnings.warn(
@@ -284,6 +289,9 @@ class _BaseFastBP(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             verbose=self.verbose,
             stop_on_plateau=not incremental,
+            schedule=self.learning_rate,
+            learning_rate_init=float(self.learning_rate_init),
+            power_t=float(self.power_t),
         )
 
         self._theta = theta
@@ -382,6 +390,16 @@ _COMMON_DOC = """
         kept across ``partial_fit`` calls and reset by ``fit``.
     nesterovs_momentum : bool, default=True
         Use Nesterov's momentum (when ``momentum > 0``), as scikit-learn does.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Step-size schedule, with scikit-learn's meanings: 'constant' keeps
+        ``learning_rate_init``; 'invscaling' sets it after every epoch to
+        ``learning_rate_init / (t_ + 1) ** power_t`` (per epoch, as scikit-learn,
+        not per example); 'adaptive' divides it by 5 whenever the training loss has
+        not improved by ``tol`` for more than ``n_iter_no_change`` epochs, and stops
+        once it is at most 1e-6. The schedule's state persists across
+        ``partial_fit`` calls; every ``fit`` restarts it.
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
 
     Attributes
     ----------
@@ -477,6 +495,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         n_iter_no_change=10,
         momentum=0.0,
         nesterovs_momentum=True,
+        learning_rate="constant",
+        power_t=0.5,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -495,6 +515,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
             n_iter_no_change=n_iter_no_change,
             momentum=momentum,
             nesterovs_momentum=nesterovs_momentum,
+            learning_rate=learning_rate,
+            power_t=power_t,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -735,6 +757,8 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
         n_iter_no_change=10,
         momentum=0.0,
         nesterovs_momentum=True,
+        learning_rate="constant",
+        power_t=0.5,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -753,6 +777,8 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
             n_iter_no_change=n_iter_no_change,
             momentum=momentum,
             nesterovs_momentum=nesterovs_momentum,
+            learning_rate=learning_rate,
+            power_t=power_t,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -25,9 +25,11 @@ class Progress:
     """What training has done so far; carried across warm-started fits and partial_fit.
 
     Attributes follow scikit-learn's MLP: ``loss_curve`` (mean loss per epoch),
-    ``best_loss``, ``no_improvement_count`` and ``t`` (examples seen).
+    ``best_loss``, ``no_improvement_count``, ``t`` (examples seen) and
+    ``learning_rate`` (the step size the next epoch uses).
     """
 
+    learning_rate: float
     loss_curve: list = field(default_factory=list)
     best_loss: float = np.inf
     no_improvement_count: int = 0
@@ -47,7 +49,11 @@ def make_trainer(
     nesterov=False,
     velocity=None,
 ):
-    """Preallocate the buffers of one fit and return ``epoch(order) -> mean loss``.
+    """Preallocate the buffers of one fit; returns ``epoch(order, rate=None) -> loss``.
+
+    The returned function runs one epoch over ``X[order]`` with step size ``rate``
+    (``learning_rate`` if None; schedules change it between epochs) and returns the
+    epoch's mean loss.
 
     Parameters
     ----------
@@ -59,6 +65,7 @@ def make_trainer(
         1 runs the fused per-example kernel; larger values run the mini-batch kernel
         (``>= len(X)`` is the true gradient).
     learning_rate, alpha : float
+        Default step size and L2 penalty.
     momentum : float, default=0
         Momentum ``mu`` in ``[0, 1)``; 0 is plain SGD (the seed's rule).
     nesterov : bool, default=False
@@ -77,16 +84,16 @@ def make_trainer(
         moving = None
 
     if batch_size == 1:
-        # In theta's dtype, so that float32 models never compute in float64.
-        step = dtype.type(learning_rate)
-        decay = dtype.type(1.0 - learning_rate * alpha)
         outs = np.empty(layout.n_units, dtype=dtype)
         deltas = np.empty(layout.n_units, dtype=dtype)
         # Row stride rounded up so that both rows start on a cache line.
         stride = -(-X.shape[1] // ALIGNMENT) * ALIGNMENT
         rows = aligned_empty(2 * stride, dtype).reshape(2, stride)
 
-        def run(order):
+        def run(order, learning_rate):
+            # In theta's dtype, so that float32 models never compute in float64.
+            step = dtype.type(learning_rate)
+            decay = dtype.type(1.0 - learning_rate * alpha)
             return _kernels.sgd_epoch(
                 X,
                 Y,
@@ -113,7 +120,7 @@ def make_trainer(
         gradient = np.empty(layout.size, dtype=dtype)
         batch = min(batch_size, n_samples)
 
-        def run(order):
+        def run(order, learning_rate):
             return _kernels.minibatch_epoch(
                 X,
                 Y,
@@ -134,8 +141,8 @@ def make_trainer(
                 moving,
             )
 
-    def epoch(order):
-        data_loss, penalty = run(order)
+    def epoch(order, rate=None):
+        data_loss, penalty = run(order, float(learning_rate if rate is None else rate))
         return data_loss / weight_sum + penalty / n_samples
 
     return epoch
@@ -154,20 +161,28 @@ def train(
     n_iter_no_change,
     verbose,
     stop_on_plateau,
+    schedule="constant",
+    learning_rate_init=None,
+    power_t=0.5,
 ):
     """Run up to ``max_epochs`` epochs; returns ``(epochs_run, converged)``.
 
-    Stops when the training loss has not improved by ``tol`` for more than
-    ``n_iter_no_change`` consecutive epochs (scikit-learn's rule), if
-    ``stop_on_plateau``. Raises :class:`TrainingDiverged` when an epoch ends with a
-    non-finite loss or weights; the caller keeps its own copy of the last good state.
+    A plateau is the training loss not improving by ``tol`` for more than
+    ``n_iter_no_change`` consecutive epochs (scikit-learn's rule). On a plateau,
+    ``schedule='adaptive'`` divides the learning rate by 5 (and stops once it is
+    at most 1e-6); otherwise training stops if ``stop_on_plateau``.
+    ``schedule='invscaling'`` sets the rate after every epoch to
+    ``learning_rate_init / (t + 1) ** power_t``, ``t`` being the examples seen so far
+    (scikit-learn's per-epoch rule). Raises :class:`TrainingDiverged` when an epoch
+    ends with a non-finite loss or weights; the caller keeps its own copy of the last
+    good state.
     """
     order = np.arange(n_samples, dtype=np.int64)
     for epoch_index in range(max_epochs):
         if shuffle:
             rng.shuffle(order)
         started = time.perf_counter()
-        loss = epoch(order)
+        loss = epoch(order, progress.learning_rate)
         elapsed = time.perf_counter() - started
         if not (np.isfinite(loss) and np.isfinite(theta).all()):
             raise TrainingDiverged(
@@ -190,7 +205,17 @@ def train(
         else:
             progress.no_improvement_count = 0
         progress.best_loss = min(progress.best_loss, float(loss))
-        if stop_on_plateau and progress.no_improvement_count > n_iter_no_change:
+        if schedule == "invscaling":
+            progress.learning_rate = learning_rate_init / (progress.t + 1) ** power_t
+        if progress.no_improvement_count <= n_iter_no_change:
+            continue
+        if schedule == "adaptive" and progress.learning_rate > 1e-6:
+            progress.learning_rate /= 5.0
+            progress.no_improvement_count = 0
+            if verbose:
+                print(f"Setting learning rate to {progress.learning_rate:f}")
+            continue
+        if stop_on_plateau:
             if verbose:
                 print(
                     f"Training loss did not improve more than tol={tol:f} for "

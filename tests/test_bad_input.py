@@ -107,6 +107,8 @@ def test_unfitted(cls):
         {"loss": "hinge"},
         {"out_activation": "sigmoid"},
         {"momentum": 1.5},
+        {"learning_rate": "optimal"},
+        {"power_t": -1.0},
         {"nesterovs_momentum": "yes"},
         {"early_stopping": True},
     ],

@@ -408,3 +408,78 @@ def test_momentum_fit_and_partial_fit_follow_the_reference(nesterov):
     # A new fit starts from rest: refitting gives the same weights again.
     again = FastBPClassifier(max_iter=3, **params).fit(X, y).fit(X, y)
     np.testing.assert_array_equal(again.coefs_[0], fitted.coefs_[0])
+
+
+def reference_run(start, X, y, rates, alpha=0.0):
+    """The weights after one reference epoch per entry of ``rates`` (batch size 1)."""
+    weights = [(c.T.copy(), b.copy()) for c, b in zip(start.coefs_, start.intercepts_)]
+    for rate in rates:
+        weights, _, _ = reference.epoch(
+            weights,
+            X,
+            y.reshape(-1, 1).astype(float),
+            np.arange(len(X)),
+            np.ones(len(X)),
+            "tanh",
+            "logistic",
+            "log_loss",
+            rate,
+            alpha,
+            1,
+        )
+    return weights
+
+
+SCHEDULE_PARAMS = dict(
+    hidden_layer_sizes=(3,), activation="tanh", alpha=0.0, shuffle=False, random_state=0
+)
+
+
+def initial_model(X, y):
+    """A model holding the initial weights every fit below starts from."""
+    return FastBPClassifier(max_iter=1, learning_rate_init=1e-300, **SCHEDULE_PARAMS).fit(
+        X, y
+    )
+
+
+def test_invscaling_schedule_follows_sklearns_rule():
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(10, 2)), rng.integers(0, 2, 10)
+    model = FastBPClassifier(
+        learning_rate="invscaling",
+        power_t=0.5,
+        max_iter=3,
+        tol=0.0,
+        learning_rate_init=0.5,
+        **SCHEDULE_PARAMS,
+    ).fit(X, y)
+    rates = [0.5, 0.5 / 11**0.5, 0.5 / 21**0.5]  # after 10 and 20 examples seen
+    for coef, (W, _) in zip(model.coefs_, reference_run(initial_model(X, y), X, y, rates)):
+        np.testing.assert_allclose(coef, W.T, rtol=1e-10)
+
+
+def test_adaptive_schedule_divides_by_five_on_plateaus_then_stops():
+    rng = np.random.default_rng(7)
+    X, y = rng.normal(size=(10, 2)), rng.integers(0, 2, 10)
+    # tol so large that no epoch counts as an improvement: with n_iter_no_change=1
+    # every second epoch after the first ends a plateau.
+    params = dict(learning_rate="adaptive", tol=1e9, n_iter_no_change=1, **SCHEDULE_PARAMS)
+    model = FastBPClassifier(max_iter=6, learning_rate_init=0.3, **params).fit(X, y)
+    rates = [0.3, 0.3, 0.3, 0.06, 0.06, 0.012]
+    for coef, (W, _) in zip(model.coefs_, reference_run(initial_model(X, y), X, y, rates)):
+        np.testing.assert_allclose(coef, W.T, rtol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        stopped = FastBPClassifier(max_iter=100, learning_rate_init=1e-5, **params).fit(
+            X, y
+        )
+    assert stopped.n_iter_ == 7  # 1e-5 -> 2e-6 -> 4e-7, which is <= 1e-6: stop
+
+
+def test_constant_schedule_stops_on_the_first_plateau():
+    rng = np.random.default_rng(7)
+    X, y = rng.normal(size=(10, 2)), rng.integers(0, 2, 10)
+    model = FastBPClassifier(
+        max_iter=100, tol=1e9, n_iter_no_change=1, **SCHEDULE_PARAMS
+    ).fit(X, y)
+    assert model.n_iter_ == 3
