@@ -4,6 +4,7 @@ Nothing here knows about scikit-learn; the estimators hand in validated arrays.
 """
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -178,6 +179,58 @@ def train(
     good state.
     """
     order = np.arange(n_samples, dtype=np.int64)
+    done = len(progress.loss_curve)
+    try:
+        return _epochs(
+            epoch,
+            theta,
+            n_samples,
+            progress,
+            order,
+            max_epochs,
+            shuffle,
+            rng,
+            tol,
+            n_iter_no_change,
+            verbose,
+            stop_on_plateau,
+            schedule,
+            learning_rate_init,
+            power_t,
+        )
+    except KeyboardInterrupt:
+        # Ctrl-C lands when the running epoch's kernel returns. Keep the epochs that
+        # finished, as scikit-learn does; with none finished there is nothing to keep.
+        finished = len(progress.loss_curve) - done
+        if finished == 0:
+            raise
+        warnings.warn(
+            f"Training interrupted by user after {finished} epoch(s); the model keeps "
+            "them.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return finished, True
+
+
+def _epochs(
+    epoch,
+    theta,
+    n_samples,
+    progress,
+    order,
+    max_epochs,
+    shuffle,
+    rng,
+    tol,
+    n_iter_no_change,
+    verbose,
+    stop_on_plateau,
+    schedule,
+    learning_rate_init,
+    power_t,
+):
+    """The loop of :func:`train`."""
     for epoch_index in range(max_epochs):
         if shuffle:
             rng.shuffle(order)

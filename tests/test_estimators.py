@@ -483,3 +483,28 @@ def test_constant_schedule_stops_on_the_first_plateau():
         max_iter=100, tol=1e9, n_iter_no_change=1, **SCHEDULE_PARAMS
     ).fit(X, y)
     assert model.n_iter_ == 3
+
+
+def test_keyboard_interrupt_keeps_the_finished_epochs(monkeypatch, blobs):
+    import fastbp._estimators as estimators
+
+    X, y = blobs
+    real = estimators.make_trainer
+
+    def interrupted_on_third_epoch(*args, **kwargs):
+        epoch = real(*args, **kwargs)
+        calls = []
+
+        def run(order, rate=None):
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return epoch(order, rate)
+
+        return run
+
+    monkeypatch.setattr(estimators, "make_trainer", interrupted_on_third_epoch)
+    with pytest.warns(UserWarning, match="interrupted by user after 2 epoch"):
+        model = small(FastBPClassifier, max_iter=10).fit(X, y)
+    assert model.n_iter_ == 2 and len(model.loss_curve_) == 2
+    assert model.predict(X).shape == y.shape
