@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_co
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -193,18 +194,17 @@ class _BaseFastBP(BaseEstimator):
             multi_output=True,
             y_numeric=not self._is_classifier,
         )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-            if not sample_weight.any():
-                raise ValueError(
-                    "sample_weight is zero for every example, so there is nothing to "
-                    "learn from. Give some examples a positive weight."
-                )
-        else:
-            sample_weight = np.ones(X.shape[0], dtype=X.dtype)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
         Y = self._encode_targets(y, first_pass, incremental, classes).astype(X.dtype)
+        sample_weight = self._weigh_examples(y, sample_weight, incremental)
+        if not sample_weight.any():
+            raise ValueError(
+                "The example weights (sample_weight, times class_weight for a "
+                "classifier) are zero for every example, so there is nothing to learn "
+                "from. Give some examples a positive weight."
+            )
 
         if first_pass:
             out_name = self._output_activation(Y.shape[1])
@@ -309,6 +309,10 @@ class _BaseFastBP(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=5,
             )
+
+    def _weigh_examples(self, y, sample_weight, incremental):
+        """Per-example weights of the loss gradient (the classifier adds class_weight)."""
+        return sample_weight
 
     def _generator(self):
         """A numpy Generator drawn from ``random_state`` (int, None or RandomState)."""
@@ -451,6 +455,11 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         'auto' is softmax for multiclass log-loss and logistic otherwise. 'logistic'
         with multiclass y trains one-vs-rest units whose outputs ``predict_proba``
         normalises. 'softmax' needs multiclass y and ``loss='log_loss'``.
+    class_weight : dict, 'balanced' or None, default=None
+        Weight of each class's examples: an example's loss gradient is multiplied by
+        ``sample_weight * class_weight[its class]`` (the L2 term is not). 'balanced'
+        uses ``n_samples / (n_classes * count(class))`` (``fit`` only; ``partial_fit``
+        needs a dict). Not for multilabel y.
     """
         + _COMMON_DOC
         + """
@@ -474,6 +483,7 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         **_BaseFastBP._parameter_constraints,
         "loss": [StrOptions({"log_loss", "squared_error"})],
         "out_activation": [StrOptions({"auto", "logistic", "softmax"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -497,7 +507,9 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         nesterovs_momentum=True,
         learning_rate="constant",
         power_t=0.5,
+        class_weight=None,
     ):
+        self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -626,6 +638,26 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         encoded = np.zeros((len(labels), len(self.classes_)), dtype=np.float64)
         encoded[np.arange(len(labels)), labels] = 1.0
         return encoded
+
+    def _weigh_examples(self, y, sample_weight, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if self._multilabel:
+            raise ValueError(
+                "class_weight is not supported for multilabel y; weigh the examples "
+                "with sample_weight instead."
+            )
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the class counts of all the data, which "
+                "partial_fit does not see; pass a dict of weights, e.g. computed with "
+                "sklearn.utils.class_weight.compute_class_weight on all labels."
+            )
+        labels = column_or_1d(y)
+        per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=labels)
+        return sample_weight * per_class[np.searchsorted(self.classes_, labels)].astype(
+            sample_weight.dtype
+        )
 
     def _output_activation(self, n_outputs):
         multiclass = not self._multilabel and len(self.classes_) > 2

@@ -508,3 +508,37 @@ def test_keyboard_interrupt_keeps_the_finished_epochs(monkeypatch, blobs):
         model = small(FastBPClassifier, max_iter=10).fit(X, y)
     assert model.n_iter_ == 2 and len(model.loss_curve_) == 2
     assert model.predict(X).shape == y.shape
+
+
+def test_class_weight_scales_examples_like_sample_weight(blobs):
+    X, y = blobs
+    from sklearn.utils.class_weight import compute_class_weight
+
+    params = dict(hidden_layer_sizes=(5,), max_iter=3, tol=0.0, random_state=0)
+    weights = {0: 0.5, 1: 2.0, 2: 1.0}
+    by_class = FastBPClassifier(class_weight=weights, **params).fit(X, y)
+    by_sample = FastBPClassifier(**params).fit(X, y, sample_weight=[weights[c] for c in y])
+    np.testing.assert_array_equal(by_class.coefs_[0], by_sample.coefs_[0])
+
+    sample_weight = np.linspace(0.5, 1.5, len(y))
+    balanced = compute_class_weight("balanced", classes=np.unique(y), y=y)
+    both = FastBPClassifier(class_weight="balanced", **params).fit(
+        X, y, sample_weight=sample_weight
+    )
+    product = FastBPClassifier(**params).fit(
+        X, y, sample_weight=sample_weight * balanced[y]
+    )
+    np.testing.assert_allclose(both.coefs_[0], product.coefs_[0], rtol=1e-12)
+
+
+def test_class_weight_errors(blobs):
+    X, y = blobs
+    online = FastBPClassifier(class_weight="balanced")
+    with pytest.raises(ValueError, match="partial_fit does not see"):
+        online.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="not supported for multilabel"):
+        FastBPClassifier(class_weight={0: 2.0}).fit(X, np.column_stack([y == 0, y == 1]))
+    with pytest.raises(ValueError, match="zero for every example"):
+        FastBPClassifier(class_weight={0: 0.0, 1: 0.0, 2: 0.0}).fit(X, y)
+    # A dict works with partial_fit, classes declared up front.
+    FastBPClassifier(class_weight={0: 3.0}, max_iter=2).partial_fit(X, y, classes=[0, 1, 2])
