@@ -7,6 +7,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -18,10 +20,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _kernels
+from . import _objective
 from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
 from ._network import Layout, Network, aligned_copy, aligned_empty, init_theta
-from ._training import CHUNK_ROWS, Progress, make_trainer, train
+from ._training import Progress, make_trainer, train
 
 
 class _BaseFastBP(BaseEstimator):
@@ -42,6 +44,8 @@ class _BaseFastBP(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "nesterovs_momentum": ["boolean"],
     }
@@ -70,6 +74,8 @@ class _BaseFastBP(BaseEstimator):
         nesterovs_momentum,
         learning_rate,
         power_t,
+        early_stopping,
+        validation_fraction,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -89,6 +95,8 @@ class _BaseFastBP(BaseEstimator):
         self.nesterovs_momentum = nesterovs_momentum
         self.learning_rate = learning_rate
         self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
 
     # -- fitted state -----------------------------------------------------------------
     # The model is ``self._theta`` (one flat vector) and ``self._network`` (its layout
@@ -253,9 +261,24 @@ class _BaseFastBP(BaseEstimator):
         progress = replace(self._progress, loss_curve=list(self._progress.loss_curve))
         if not incremental:
             # Every fit starts a new optimiser (scikit-learn's rule): full step size,
-            # a fresh plateau count.
-            progress.no_improvement_count = 0
-            progress.learning_rate = float(self.learning_rate_init)
+            # a fresh plateau count, and (early stopping) a new validation record.
+            progress = replace(
+                progress,
+                no_improvement_count=0,
+                learning_rate=float(self.learning_rate_init),
+                validation_scores=[],
+                validation_losses=[],
+                best_validation_score=-np.inf,
+            )
+        indices, validate = None, None
+        if self.early_stopping:
+            if incremental:
+                raise ValueError(
+                    "partial_fit cannot use early_stopping=True: it sees one batch at a "
+                    "time, so there is no held-out set to stop on. Set "
+                    "early_stopping=False, or hold out data and score it yourself."
+                )
+            indices, validate = self._validation(X, y, Y, sample_weight, rng)
         batch_size = X.shape[0] if self.batch_size == "full" else self.batch_size
         if batch_size > X.shape[0]:
             warnings.warn(
@@ -292,6 +315,8 @@ class _BaseFastBP(BaseEstimator):
             schedule=self.learning_rate,
             learning_rate_init=float(self.learning_rate_init),
             power_t=float(self.power_t),
+            indices=indices,
+            validate=validate,
         )
 
         self._theta = theta
@@ -301,7 +326,18 @@ class _BaseFastBP(BaseEstimator):
         self.t_ = progress.t
         self.loss_ = progress.loss_curve[-1]
         self.loss_curve_ = list(progress.loss_curve)
-        self.best_loss_ = progress.best_loss
+        if self.early_stopping:
+            # scikit-learn's None rules: best_loss_ only without early stopping,
+            # validation attributes only with it.
+            self.best_loss_ = None
+            self.validation_scores_ = list(progress.validation_scores)
+            self.validation_loss_curve_ = list(progress.validation_losses)
+            self.best_validation_score_ = progress.best_validation_score
+        else:
+            self.best_loss_ = progress.best_loss
+            self.validation_scores_ = None
+            self.validation_loss_curve_ = None
+            self.best_validation_score_ = None
         if not incremental and not converged:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
@@ -313,6 +349,33 @@ class _BaseFastBP(BaseEstimator):
     def _weigh_examples(self, y, sample_weight, incremental):
         """Per-example weights of the loss gradient (the classifier adds class_weight)."""
         return sample_weight
+
+    def _validation(self, X, y, Y, sample_weight, rng):
+        """Hold out ``validation_fraction`` of the examples for early stopping.
+
+        Returns the training indices (the kernels train on them without copying X)
+        and ``validate(theta) -> (score, mean validation loss)``, ``score`` being
+        :meth:`score`'s metric. Single-label classification splits stratified.
+        """
+        labels = column_or_1d(y) if y.ndim == 2 and y.shape[1] == 1 else y
+        stratify = labels if self._is_classifier and not self._multilabel else None
+        train, held_out = train_test_split(
+            np.arange(X.shape[0]),
+            test_size=self.validation_fraction,
+            random_state=int(rng.integers(np.iinfo(np.int32).max)),
+            stratify=stratify,
+        )
+        X_val, Y_val = X[held_out], Y[held_out]
+        y_val, weights_val = labels[held_out], sample_weight[held_out]
+        network = self._network
+        metric = accuracy_score if self._is_classifier else r2_score
+
+        def validate(theta):
+            outputs = _objective.outputs(network, theta, X_val)
+            score = metric(y_val, self._decode(outputs), sample_weight=weights_val)
+            return score, _objective.mean_data_loss(network, outputs, Y_val, weights_val)
+
+        return train, validate
 
     def _generator(self):
         """A numpy Generator drawn from ``random_state`` (int, None or RandomState)."""
@@ -335,11 +398,7 @@ class _BaseFastBP(BaseEstimator):
         if not theta.flags.writeable:
             # Read-only weights (joblib mmap_mode='r') would compile a second signature.
             theta = theta.copy()
-        rows = min(X.shape[0], CHUNK_ROWS)
-        activations = np.empty(rows * self._network.layout.n_units, dtype=theta.dtype)
-        outputs = np.empty((X.shape[0], self.n_outputs_), dtype=theta.dtype)
-        _kernels.predict_outputs(X, theta, self._network.structure, activations, outputs)
-        return outputs
+        return _objective.outputs(self._network, theta, X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -507,6 +566,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         nesterovs_momentum=True,
         learning_rate="constant",
         power_t=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -529,6 +590,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
             nesterovs_momentum=nesterovs_momentum,
             learning_rate=learning_rate,
             power_t=power_t,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -695,7 +758,10 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
-        outputs = self._forward(X)
+        return self._decode(self._forward(X))
+
+    def _decode(self, outputs):
+        """Network outputs -> labels (an indicator matrix for multilabel y)."""
         if self._multilabel:
             return (outputs > 0.5).astype(int)
         if outputs.shape[1] == 1:
@@ -791,6 +857,8 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
         nesterovs_momentum=True,
         learning_rate="constant",
         power_t=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -811,6 +879,8 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
             nesterovs_momentum=nesterovs_momentum,
             learning_rate=learning_rate,
             power_t=power_t,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -868,5 +938,8 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        outputs = self._forward(X)
+        return self._decode(self._forward(X))
+
+    def _decode(self, outputs):
+        """Network outputs -> predictions shaped like the y seen in fit."""
         return outputs.ravel() if self._y_is_1d else outputs

@@ -15,6 +15,22 @@ def _buffers(network, n_rows, dtype):
     return np.empty(rows * network.layout.n_units, dtype=dtype), rows
 
 
+def outputs(network, theta, X):
+    """Network outputs for every row of ``X`` (C-contiguous, theta's dtype)."""
+    activations, _ = _buffers(network, X.shape[0], theta.dtype)
+    result = np.empty((X.shape[0], network.layout.sizes[-1]), dtype=theta.dtype)
+    _kernels.predict_outputs(X, theta, network.structure, activations, result)
+    return result
+
+
+def mean_data_loss(network, outputs_, Y, sample_weight):
+    """``sum_i s_i E_i / sum_i s_i`` for outputs computed by :func:`outputs`."""
+    total = _kernels.weighted_loss_sum(
+        outputs_, Y, sample_weight, network.loss_code, network.out_code
+    )
+    return total / float(np.sum(sample_weight))
+
+
 def value(network, theta, X, Y, sample_weight, alpha):
     """``J(theta)`` on (X, Y) with the given sample weights.
 
@@ -30,11 +46,8 @@ def value(network, theta, X, Y, sample_weight, alpha):
     -------
     float
     """
-    activations, _ = _buffers(network, X.shape[0], theta.dtype)
-    outputs = np.empty((X.shape[0], network.layout.sizes[-1]), dtype=theta.dtype)
-    _kernels.predict_outputs(X, theta, network.structure, activations, outputs)
     data_loss = _kernels.weighted_loss_sum(
-        outputs, Y, sample_weight, network.loss_code, network.out_code
+        outputs(network, theta, X), Y, sample_weight, network.loss_code, network.out_code
     )
     weights = theta[network.layout.weight_mask()]
     return (data_loss + 0.5 * alpha * float(weights @ weights)) / X.shape[0]

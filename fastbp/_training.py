@@ -35,6 +35,9 @@ class Progress:
     best_loss: float = np.inf
     no_improvement_count: int = 0
     t: int = 0
+    validation_scores: list = field(default_factory=list)
+    validation_losses: list = field(default_factory=list)
+    best_validation_score: float = -np.inf
 
 
 def make_trainer(
@@ -77,7 +80,6 @@ def make_trainer(
     structure = network.structure
     dtype = theta.dtype
     n_samples = X.shape[0]
-    weight_sum = float(sample_weight.sum(dtype=np.float64))
     if momentum > 0.0:
         keep, lookahead = (momentum, 1.0) if nesterov else (1.0, 0.0)
         moving = (velocity, dtype.type(momentum), dtype.type(keep), dtype.type(lookahead))
@@ -142,9 +144,15 @@ def make_trainer(
                 moving,
             )
 
+    weight_sums = {}
+
     def epoch(order, rate=None):
         data_loss, penalty = run(order, float(learning_rate if rate is None else rate))
-        return data_loss / weight_sum + penalty / n_samples
+        # Every epoch visits the same set of examples (a permutation of it), so its
+        # weight sum is computed once.
+        if order.shape[0] not in weight_sums:
+            weight_sums[order.shape[0]] = float(sample_weight[order].sum(dtype=np.float64))
+        return data_loss / weight_sums[order.shape[0]] + penalty / order.shape[0]
 
     return epoch
 
@@ -165,8 +173,16 @@ def train(
     schedule="constant",
     learning_rate_init=None,
     power_t=0.5,
+    indices=None,
+    validate=None,
 ):
     """Run up to ``max_epochs`` epochs; returns ``(epochs_run, converged)``.
+
+    ``indices`` (default: all ``n_samples``) are the examples trained on. With
+    ``validate(theta) -> (score, loss)``, every epoch records a validation score and
+    loss, plateaus are judged on the score (scikit-learn's early stopping: no gain of
+    ``tol`` for more than ``n_iter_no_change`` epochs), and ``theta`` ends holding the
+    weights of the best-scoring epoch.
 
     A plateau is the training loss not improving by ``tol`` for more than
     ``n_iter_no_change`` consecutive epochs (scikit-learn's rule). On a plateau,
@@ -178,13 +194,16 @@ def train(
     ends with a non-finite loss or weights; the caller keeps its own copy of the last
     good state.
     """
-    order = np.arange(n_samples, dtype=np.int64)
+    if indices is None:
+        order = np.arange(n_samples, dtype=np.int64)
+    else:
+        order = np.array(indices, dtype=np.int64)
     done = len(progress.loss_curve)
+    best = theta.copy() if validate is not None else None
     try:
         return _epochs(
             epoch,
             theta,
-            n_samples,
             progress,
             order,
             max_epochs,
@@ -197,6 +216,8 @@ def train(
             schedule,
             learning_rate_init,
             power_t,
+            validate,
+            best,
         )
     except KeyboardInterrupt:
         # Ctrl-C lands when the running epoch's kernel returns. Keep the epochs that
@@ -211,12 +232,14 @@ def train(
             stacklevel=2,
         )
         return finished, True
+    finally:
+        if best is not None and progress.validation_scores:
+            theta[:] = best
 
 
 def _epochs(
     epoch,
     theta,
-    n_samples,
     progress,
     order,
     max_epochs,
@@ -229,8 +252,11 @@ def _epochs(
     schedule,
     learning_rate_init,
     power_t,
+    validate,
+    best,
 ):
     """The loop of :func:`train`."""
+    n_samples = order.shape[0]
     for epoch_index in range(max_epochs):
         if shuffle:
             rng.shuffle(order)
@@ -253,7 +279,22 @@ def _epochs(
                 f"Epoch {len(progress.loss_curve)}, loss = {loss:.8f}, "
                 f"{rate:,.0f} examples/s"
             )
-        if loss > progress.best_loss - tol:
+        if validate is not None:
+            score, validation_loss = validate(theta)
+            progress.validation_scores.append(float(score))
+            progress.validation_losses.append(float(validation_loss))
+            if verbose:
+                print(
+                    f"Validation score: {score:f}, validation loss: {validation_loss:.8f}"
+                )
+            if score < progress.best_validation_score + tol:
+                progress.no_improvement_count += 1
+            else:
+                progress.no_improvement_count = 0
+            if score > progress.best_validation_score:
+                progress.best_validation_score = float(score)
+                best[:] = theta
+        elif loss > progress.best_loss - tol:
             progress.no_improvement_count += 1
         else:
             progress.no_improvement_count = 0
@@ -270,8 +311,9 @@ def _epochs(
             continue
         if stop_on_plateau:
             if verbose:
+                what = "Validation score" if validate is not None else "Training loss"
                 print(
-                    f"Training loss did not improve more than tol={tol:f} for "
+                    f"{what} did not improve more than tol={tol:f} for "
                     f"{n_iter_no_change} consecutive epochs. Stopping."
                 )
             return epoch_index + 1, True

@@ -110,14 +110,15 @@ def test_unfitted(cls):
         {"learning_rate": "optimal"},
         {"power_t": -1.0},
         {"nesterovs_momentum": "yes"},
-        {"early_stopping": True},
+        {"validation_fraction": 1.0},
+        {"verbose_interval": 3},
     ],
 )
 def test_invalid_hyper_parameters(params):
     est = fitted()
     before = state(est)
-    if "early_stopping" in params:  # not offered yet: a TypeError, not ignored
-        with pytest.raises(TypeError, match="early_stopping"):
+    if "verbose_interval" in params:  # unknown: a TypeError, not ignored
+        with pytest.raises(TypeError, match="verbose_interval"):
             FastBPClassifier(**params)
         return
     est.set_params(**params)

@@ -542,3 +542,49 @@ def test_class_weight_errors(blobs):
         FastBPClassifier(class_weight={0: 0.0, 1: 0.0, 2: 0.0}).fit(X, y)
     # A dict works with partial_fit, classes declared up front.
     FastBPClassifier(class_weight={0: 3.0}, max_iter=2).partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_early_stopping_keeps_the_best_epoch(monkeypatch):
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    seen = []
+    original = FastBPClassifier._validation
+
+    def recording(self, *args):
+        train, validate = original(self, *args)
+
+        def validate_and_record(theta):
+            score = validate(theta)
+            seen.append((score[0], theta.copy()))
+            return score
+
+        return train, validate_and_record
+
+    monkeypatch.setattr(FastBPClassifier, "_validation", recording)
+    model = FastBPClassifier(
+        hidden_layer_sizes=(16,),
+        early_stopping=True,
+        n_iter_no_change=3,
+        max_iter=200,
+        random_state=0,
+    ).fit(X, y)
+    scores = model.validation_scores_
+    assert len(scores) == len(model.validation_loss_curve_) == model.n_iter_ < 200
+    assert model.best_validation_score_ == max(scores) == max(s for s, _ in seen)
+    assert model.best_loss_ is None
+    best = int(np.argmax(scores))
+    np.testing.assert_array_equal(model._theta, seen[best][1])  # best weights restored
+    assert model.n_iter_ - 1 - best > 3  # stopped after n_iter_no_change epochs of no gain
+    assert all(np.isfinite(model.validation_loss_curve_))
+
+
+def test_validation_attributes_follow_sklearns_none_rules(blobs):
+    X, y = blobs
+    plain = small(FastBPClassifier).fit(X, y)
+    assert plain.validation_scores_ is None and plain.best_validation_score_ is None
+    assert plain.validation_loss_curve_ is None and plain.best_loss_ is not None
+    stopped = small(FastBPRegressor, early_stopping=True, learning_rate_init=0.01)
+    stopped.fit(X, X[:, 0])
+    assert len(stopped.validation_scores_) == stopped.n_iter_
+    with pytest.raises(ValueError, match="partial_fit cannot use early_stopping"):
+        small(FastBPClassifier, early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
