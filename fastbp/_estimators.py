@@ -355,10 +355,24 @@ class _BaseFastBP(BaseEstimator):
 
         Returns the training indices (the kernels train on them without copying X)
         and ``validate(theta) -> (score, mean validation loss)``, ``score`` being
-        :meth:`score`'s metric. Single-label classification splits stratified.
+        :meth:`score`'s metric. Single-label classification splits stratified when
+        every class has enough examples for it.
         """
         labels = column_or_1d(y) if y.ndim == 2 and y.shape[1] == 1 else y
+        n_samples = X.shape[0]
+        n_held_out = int(np.ceil(self.validation_fraction * n_samples))
+        if n_samples < 2 or n_held_out >= n_samples:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction="
+                f"{self.validation_fraction} of the examples, which leaves nothing to "
+                f"train on with n_samples = {n_samples}. Use more data, a smaller "
+                "validation_fraction, or early_stopping=False."
+            )
         stratify = labels if self._is_classifier and not self._multilabel else None
+        if stratify is not None:
+            counts = np.unique(stratify, return_counts=True)[1]
+            if counts.min() < 2 or min(n_held_out, n_samples - n_held_out) < len(counts):
+                stratify = None  # too few examples per class to stratify: plain split
         train, held_out = train_test_split(
             np.arange(X.shape[0]),
             test_size=self.validation_fraction,
