@@ -257,6 +257,7 @@ def _epochs(
 ):
     """The loop of :func:`train`."""
     n_samples = order.shape[0]
+    fit_started = time.perf_counter()
     for epoch_index in range(max_epochs):
         if shuffle:
             rng.shuffle(order)
@@ -273,20 +274,14 @@ def _epochs(
             )
         progress.loss_curve.append(float(loss))
         progress.t += n_samples
-        if verbose:
-            rate = n_samples / elapsed if elapsed > 0 else float("inf")
-            print(
-                f"Epoch {len(progress.loss_curve)}, loss = {loss:.8f}, "
-                f"{rate:,.0f} examples/s"
-            )
+        line = f"Epoch {len(progress.loss_curve)}, loss = {loss:.8f}"
         if validate is not None:
             score, validation_loss = validate(theta)
             progress.validation_scores.append(float(score))
             progress.validation_losses.append(float(validation_loss))
-            if verbose:
-                print(
-                    f"Validation score: {score:f}, validation loss: {validation_loss:.8f}"
-                )
+            line += (
+                f", validation score = {score:.6f}, validation loss = {validation_loss:.8f}"
+            )
             if score < progress.best_validation_score + tol:
                 progress.no_improvement_count += 1
             else:
@@ -299,6 +294,11 @@ def _epochs(
         else:
             progress.no_improvement_count = 0
         progress.best_loss = min(progress.best_loss, float(loss))
+        if verbose:
+            rate = n_samples / elapsed if elapsed > 0 else float("inf")
+            print(
+                f"{line}, {rate:,.0f} examples/s, {time.perf_counter() - fit_started:.2f} s"
+            )
         if schedule == "invscaling":
             progress.learning_rate = learning_rate_init / (progress.t + 1) ** power_t
         if progress.no_improvement_count <= n_iter_no_change:

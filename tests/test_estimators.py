@@ -305,7 +305,11 @@ def test_verbose_prints_loss_and_throughput(blobs, capsys):
     small(FastBPClassifier, max_iter=2, verbose=True).fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("Epoch 1, loss = ") and lines[0].endswith("examples/s")
+    assert lines[0].startswith("Epoch 1, loss = ") and "examples/s, " in lines[0]
+    assert lines[1].startswith("Epoch 2, loss = ") and lines[1].endswith(" s")
+    small(FastBPClassifier, max_iter=1, verbose=True, early_stopping=True).fit(X, y)
+    line = capsys.readouterr().out.strip().splitlines()[0]
+    assert "validation score = " in line and "validation loss = " in line
 
 
 def test_warm_start_runs_max_iter_epochs_again(blobs):
