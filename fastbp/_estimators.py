@@ -381,6 +381,16 @@ class _BaseFastBP(BaseEstimator):
         )
         X_val, Y_val = X[held_out], Y[held_out]
         y_val, weights_val = labels[held_out], sample_weight[held_out]
+        if not weights_val.any():
+            # Every held-out example has weight zero: score them unweighted rather
+            # than not at all.
+            weights_val = np.ones_like(weights_val)
+        if not sample_weight[train].any():
+            raise ValueError(
+                "After holding out the validation set, every training example has "
+                "weight zero (sample_weight times class_weight): nothing to learn "
+                "from. Use early_stopping=False or give more examples a weight."
+            )
         network = self._network
         metric = accuracy_score if self._is_classifier else r2_score
 
