@@ -201,24 +201,68 @@ def train(
     done = len(progress.loss_curve)
     best = theta.copy() if validate is not None else None
     try:
-        return _epochs(
-            epoch,
-            theta,
-            progress,
-            order,
-            max_epochs,
-            shuffle,
-            rng,
-            tol,
-            n_iter_no_change,
-            verbose,
-            stop_on_plateau,
-            schedule,
-            learning_rate_init,
-            power_t,
-            validate,
-            best,
-        )
+        n_samples = order.shape[0]
+        fit_started = time.perf_counter()
+        for epoch_index in range(max_epochs):
+            if shuffle:
+                rng.shuffle(order)
+            started = time.perf_counter()
+            loss = epoch(order, progress.learning_rate)
+            elapsed = time.perf_counter() - started
+            if not (np.isfinite(loss) and np.isfinite(theta).all()):
+                raise TrainingDiverged(
+                    f"Training diverged in epoch {len(progress.loss_curve) + 1}: the loss "
+                    f"became {loss} and the weights are "
+                    f"{'finite' if np.isfinite(theta).all() else 'no longer finite'}. "
+                    "Use a smaller learning_rate_init, or scale X (e.g. StandardScaler) "
+                    "and, for regression, y. The model was left as it was before this call."
+                )
+            progress.loss_curve.append(float(loss))
+            progress.t += n_samples
+            line = f"Epoch {len(progress.loss_curve)}, loss = {loss:.8f}"
+            if validate is not None:
+                score, validation_loss = validate(theta)
+                progress.validation_scores.append(float(score))
+                progress.validation_losses.append(float(validation_loss))
+                line += (
+                    f", validation score = {score:.6f}, "
+                    f"validation loss = {validation_loss:.8f}"
+                )
+                if score < progress.best_validation_score + tol:
+                    progress.no_improvement_count += 1
+                else:
+                    progress.no_improvement_count = 0
+                if score > progress.best_validation_score:
+                    progress.best_validation_score = float(score)
+                    best[:] = theta
+            elif loss > progress.best_loss - tol:
+                progress.no_improvement_count += 1
+            else:
+                progress.no_improvement_count = 0
+            progress.best_loss = min(progress.best_loss, float(loss))
+            if verbose:
+                rate = n_samples / elapsed if elapsed > 0 else float("inf")
+                total = time.perf_counter() - fit_started
+                print(f"{line}, {rate:,.0f} examples/s, {total:.2f} s")
+            if schedule == "invscaling":
+                progress.learning_rate = learning_rate_init / (progress.t + 1) ** power_t
+            if progress.no_improvement_count <= n_iter_no_change:
+                continue
+            if schedule == "adaptive" and progress.learning_rate > 1e-6:
+                progress.learning_rate /= 5.0
+                progress.no_improvement_count = 0
+                if verbose:
+                    print(f"Setting learning rate to {progress.learning_rate:f}")
+                continue
+            if stop_on_plateau:
+                if verbose:
+                    what = "Validation score" if validate is not None else "Training loss"
+                    print(
+                        f"{what} did not improve more than tol={tol:f} for "
+                        f"{n_iter_no_change} consecutive epochs. Stopping."
+                    )
+                return epoch_index + 1, True
+        return max_epochs, False
     except KeyboardInterrupt:
         # Ctrl-C lands when the running epoch's kernel returns. Keep the epochs that
         # finished, as scikit-learn does; with none finished there is nothing to keep.
@@ -235,86 +279,3 @@ def train(
     finally:
         if best is not None and progress.validation_scores:
             theta[:] = best
-
-
-def _epochs(
-    epoch,
-    theta,
-    progress,
-    order,
-    max_epochs,
-    shuffle,
-    rng,
-    tol,
-    n_iter_no_change,
-    verbose,
-    stop_on_plateau,
-    schedule,
-    learning_rate_init,
-    power_t,
-    validate,
-    best,
-):
-    """The loop of :func:`train`."""
-    n_samples = order.shape[0]
-    fit_started = time.perf_counter()
-    for epoch_index in range(max_epochs):
-        if shuffle:
-            rng.shuffle(order)
-        started = time.perf_counter()
-        loss = epoch(order, progress.learning_rate)
-        elapsed = time.perf_counter() - started
-        if not (np.isfinite(loss) and np.isfinite(theta).all()):
-            raise TrainingDiverged(
-                f"Training diverged in epoch {len(progress.loss_curve) + 1}: the loss "
-                f"became {loss} and the weights are "
-                f"{'finite' if np.isfinite(theta).all() else 'no longer finite'}. "
-                "Use a smaller learning_rate_init, or scale X (e.g. StandardScaler) "
-                "and, for regression, y. The model was left as it was before this call."
-            )
-        progress.loss_curve.append(float(loss))
-        progress.t += n_samples
-        line = f"Epoch {len(progress.loss_curve)}, loss = {loss:.8f}"
-        if validate is not None:
-            score, validation_loss = validate(theta)
-            progress.validation_scores.append(float(score))
-            progress.validation_losses.append(float(validation_loss))
-            line += (
-                f", validation score = {score:.6f}, validation loss = {validation_loss:.8f}"
-            )
-            if score < progress.best_validation_score + tol:
-                progress.no_improvement_count += 1
-            else:
-                progress.no_improvement_count = 0
-            if score > progress.best_validation_score:
-                progress.best_validation_score = float(score)
-                best[:] = theta
-        elif loss > progress.best_loss - tol:
-            progress.no_improvement_count += 1
-        else:
-            progress.no_improvement_count = 0
-        progress.best_loss = min(progress.best_loss, float(loss))
-        if verbose:
-            rate = n_samples / elapsed if elapsed > 0 else float("inf")
-            print(
-                f"{line}, {rate:,.0f} examples/s, {time.perf_counter() - fit_started:.2f} s"
-            )
-        if schedule == "invscaling":
-            progress.learning_rate = learning_rate_init / (progress.t + 1) ** power_t
-        if progress.no_improvement_count <= n_iter_no_change:
-            continue
-        if schedule == "adaptive" and progress.learning_rate > 1e-6:
-            progress.learning_rate /= 5.0
-            progress.no_improvement_count = 0
-            if verbose:
-                print(f"Setting learning rate to {progress.learning_rate:f}")
-            continue
-        if stop_on_plateau:
-            if verbose:
-                what = "Validation score" if validate is not None else "Training loss"
-                print(
-                    f"{what} did not improve more than tol={tol:f} for "
-                    f"{n_iter_no_change} consecutive epochs. Stopping."
-                )
-            return epoch_index + 1, True
-    return max_epochs, False
