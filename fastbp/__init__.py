@@ -4,7 +4,8 @@ Importing fastbp compiles nothing: kernels are compiled on first use and cached.
 """
 
 from ._estimators import FastBPClassifier, FastBPRegressor
+from ._training import TrainingDiverged
 
 __version__ = "0.1.0"
 
-__all__ = ["FastBPClassifier", "FastBPRegressor", "__version__"]
+__all__ = ["FastBPClassifier", "FastBPRegressor", "TrainingDiverged", "__version__"]

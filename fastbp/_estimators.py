@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
 from . import _objective
 from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
 from ._network import Layout, Network, aligned_copy, aligned_empty, init_theta
-from ._training import Progress, make_trainer, train
+from ._training import Progress, TrainingDiverged, make_trainer, train
 
 
 class _BaseFastBP(BaseEstimator):
@@ -172,13 +172,15 @@ class _BaseFastBP(BaseEstimator):
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         # A failed call (bad data, divergence, Ctrl-C) must leave a fitted model as it
         # was: every attribute is restored from this shallow snapshot. Nothing below
-        # mutates an object the snapshot refers to (theta is trained on a copy).
+        # mutates an object the snapshot refers to (theta is trained on a copy). The
+        # one exception: training that diverged after some finite epochs keeps them.
         snapshot = dict(self.__dict__)
         try:
             self._fit_transaction(X, y, sample_weight, incremental, classes)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
+        except BaseException as error:
+            if not (isinstance(error, TrainingDiverged) and error.kept_epochs):
+                self.__dict__.clear()
+                self.__dict__.update(snapshot)
             raise
         return self
 
@@ -300,25 +302,42 @@ class _BaseFastBP(BaseEstimator):
             bool(self.nesterovs_momentum),
             velocity,
         )
-        epochs, converged = train(
-            epoch,
-            theta,
-            X.shape[0],
-            progress,
-            max_epochs=1 if incremental else self.max_iter,
-            shuffle=self.shuffle,
-            rng=rng,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            verbose=self.verbose,
-            stop_on_plateau=not incremental,
-            schedule=self.learning_rate,
-            learning_rate_init=float(self.learning_rate_init),
-            power_t=float(self.power_t),
-            indices=indices,
-            validate=validate,
-        )
+        try:
+            epochs, converged = train(
+                epoch,
+                theta,
+                X.shape[0],
+                progress,
+                max_epochs=1 if incremental else self.max_iter,
+                shuffle=self.shuffle,
+                rng=rng,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                verbose=self.verbose,
+                stop_on_plateau=not incremental,
+                schedule=self.learning_rate,
+                learning_rate_init=float(self.learning_rate_init),
+                power_t=float(self.power_t),
+                indices=indices,
+                validate=validate,
+                velocity=velocity,
+            )
+        except TrainingDiverged as error:
+            if error.kept_epochs:
+                # train() put back the last finite epoch: keep it (see _fit).
+                self._commit(theta, velocity, progress, error.kept_epochs, incremental)
+            raise
+        self._commit(theta, velocity, progress, epochs, incremental)
+        if not incremental and not converged:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                "the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
 
+    def _commit(self, theta, velocity, progress, epochs, incremental):
+        """Make the trained state the model's: weights and scikit-learn's attributes."""
         self._theta = theta
         self._velocity = velocity
         self._progress = progress
@@ -338,13 +357,6 @@ class _BaseFastBP(BaseEstimator):
             self.validation_scores_ = None
             self.validation_loss_curve_ = None
             self.best_validation_score_ = None
-        if not incremental and not converged:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
-                "the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=5,
-            )
 
     def _weigh_examples(self, y, sample_weight, incremental):
         """Per-example weights of the loss gradient (the classifier adds class_weight)."""
@@ -396,8 +408,14 @@ class _BaseFastBP(BaseEstimator):
 
         def validate(theta):
             outputs = _objective.outputs(network, theta, X_val)
-            score = metric(y_val, self._decode(outputs), sample_weight=weights_val)
-            return score, _objective.mean_data_loss(network, outputs, Y_val, weights_val)
+            if not np.isfinite(outputs).all():
+                # Finite training loss, overflowing validation outputs (scikit-learn
+                # #29504): a NaN score, which never counts as an improvement.
+                return np.nan, np.nan
+            with np.errstate(over="ignore"):
+                score = metric(y_val, self._decode(outputs), sample_weight=weights_val)
+                loss = _objective.mean_data_loss(network, outputs, Y_val, weights_val)
+            return (score if np.isfinite(score) else np.nan), loss
 
         return train, validate
 
@@ -463,8 +481,11 @@ _COMMON_DOC = """
     tol : float, default=1e-4
         Training stops when the loss has not improved by ``tol`` for more than
         ``n_iter_no_change`` consecutive epochs.
-    verbose : bool, default=False
-        Print the loss and the examples/s of every epoch.
+    verbose : bool or int, default=False
+        Print one line per epoch: its loss, the validation score and loss (early
+        stopping), examples/s and the elapsed time. With ``verbose >= 2``, also a
+        progress line within each epoch, redrawn about every 0.25 s: the epoch then
+        runs as several kernel calls of whole batches, with the same updates.
     warm_start : bool, default=False
         Continue from the current weights on ``fit``.
     n_iter_no_change : int, default=10

@@ -16,9 +16,22 @@ from ._network import ALIGNMENT, aligned_empty
 # run near peak, small enough that a chunk's activations stay in cache.
 CHUNK_ROWS = 256
 
+# With verbose=2, the seconds of training between two progress reports, and the
+# examples in the first kernel call, before there is a timing to size calls by.
+REPORT_SECONDS = 0.25
+FIRST_REPORT_EXAMPLES = 1000
+
 
 class TrainingDiverged(ValueError):
-    """Training produced a non-finite loss or non-finite weights."""
+    """Training produced a non-finite loss or non-finite weights.
+
+    ``kept_epochs`` is the number of epochs of the failed call whose result the model
+    keeps (0: the model is to be left as it was before the call).
+    """
+
+    def __init__(self, message, kept_epochs=0):
+        super().__init__(message)
+        self.kept_epochs = kept_epochs
 
 
 @dataclass
@@ -53,11 +66,15 @@ def make_trainer(
     nesterov=False,
     velocity=None,
 ):
-    """Preallocate the buffers of one fit; returns ``epoch(order, rate=None) -> loss``.
+    """Preallocate the buffers of one fit; returns ``epoch(order, rate, report) -> loss``.
 
     The returned function runs one epoch over ``X[order]`` with step size ``rate``
     (``learning_rate`` if None; schedules change it between epochs) and returns the
-    epoch's mean loss.
+    epoch's mean loss. With ``report(done, total)``, the epoch runs in several kernel
+    calls of whole batches (about ``REPORT_SECONDS`` each), calling ``report`` after
+    each: the same updates in the same order (bit-identical for mini-batches; with
+    batch size 1 the fused first-layer forward product of a call's first example is
+    summed in another order, a difference of a few ulps).
 
     Parameters
     ----------
@@ -145,14 +162,38 @@ def make_trainer(
             )
 
     weight_sums = {}
+    # Examples per kernel call when progress is reported: whole batches, sized as the
+    # epoch goes so that each call runs about REPORT_SECONDS (its call overhead is
+    # then invisible, whatever the network's size).
+    unit = 1 if batch_size == 1 else min(batch_size, n_samples)
+    calls = {"size": max(unit, -(-FIRST_REPORT_EXAMPLES // unit) * unit)}
 
-    def epoch(order, rate=None):
-        data_loss, penalty = run(order, float(learning_rate if rate is None else rate))
+    def epoch(order, rate=None, report=None):
+        rate = float(learning_rate if rate is None else rate)
+        n_order = order.shape[0]
+        if report is None:
+            data_loss, penalty = run(order, rate)
+        else:
+            data_loss = penalty = 0.0
+            start = 0
+            while start < n_order:
+                size = calls["size"]
+                started = time.perf_counter()
+                loss_part, penalty_part = run(order[start : start + size], rate)
+                elapsed = time.perf_counter() - started
+                data_loss += loss_part
+                penalty += penalty_part
+                start = min(start + size, n_order)
+                report(start, n_order)
+                if elapsed > 0:
+                    wanted = size * REPORT_SECONDS / elapsed
+                    size = int(min(max(wanted, size / 4), size * 4))
+                    calls["size"] = max(unit, size // unit * unit)
         # Every epoch visits the same set of examples (a permutation of it), so its
         # weight sum is computed once.
-        if order.shape[0] not in weight_sums:
-            weight_sums[order.shape[0]] = float(sample_weight[order].sum(dtype=np.float64))
-        return data_loss / weight_sums[order.shape[0]] + penalty / order.shape[0]
+        if n_order not in weight_sums:
+            weight_sums[n_order] = float(sample_weight[order].sum(dtype=np.float64))
+        return data_loss / weight_sums[n_order] + penalty / n_order
 
     return epoch
 
@@ -175,6 +216,7 @@ def train(
     power_t=0.5,
     indices=None,
     validate=None,
+    velocity=None,
 ):
     """Run up to ``max_epochs`` epochs; returns ``(epochs_run, converged)``.
 
@@ -190,9 +232,15 @@ def train(
     at most 1e-6); otherwise training stops if ``stop_on_plateau``.
     ``schedule='invscaling'`` sets the rate after every epoch to
     ``learning_rate_init / (t + 1) ** power_t``, ``t`` being the examples seen so far
-    (scikit-learn's per-epoch rule). Raises :class:`TrainingDiverged` when an epoch
-    ends with a non-finite loss or weights; the caller keeps its own copy of the last
-    good state.
+    (scikit-learn's per-epoch rule).
+
+    An epoch that ends with a non-finite loss or weights raises
+    :class:`TrainingDiverged`. If an earlier epoch of this call ended finite, ``theta``
+    (and ``velocity``) are first put back to the state after it (with ``validate``,
+    to the best-scoring epoch's weights) and ``progress`` ends with that epoch, so
+    the caller can keep them; otherwise they hold garbage and the caller must fall
+    back on its own copy. ``TrainingDiverged.kept_epochs`` says which case it was.
+    A non-finite validation score is recorded as NaN and counts as no improvement.
     """
     if indices is None:
         order = np.arange(n_samples, dtype=np.int64)
@@ -200,23 +248,29 @@ def train(
         order = np.array(indices, dtype=np.int64)
     done = len(progress.loss_curve)
     best = theta.copy() if validate is not None else None
+    # The state after the last finite epoch of this call, saved before each later
+    # epoch: one copy of theta per epoch, nothing next to an epoch's work.
+    last_good = None
     try:
         n_samples = order.shape[0]
         fit_started = time.perf_counter()
         for epoch_index in range(max_epochs):
+            if epoch_index > 0:
+                if last_good is None:
+                    last_good = [a.copy() for a in (theta, velocity) if a is not None]
+                for saved, a in zip(last_good, (theta, velocity)):
+                    saved[:] = a
             if shuffle:
                 rng.shuffle(order)
             started = time.perf_counter()
-            loss = epoch(order, progress.learning_rate)
+            report = None
+            if verbose >= 2:
+                report = _progress_bar(len(progress.loss_curve) + 1, started)
+            loss = epoch(order, progress.learning_rate, report)
             elapsed = time.perf_counter() - started
             if not (np.isfinite(loss) and np.isfinite(theta).all()):
-                raise TrainingDiverged(
-                    f"Training diverged in epoch {len(progress.loss_curve) + 1}: the loss "
-                    f"became {loss} and the weights are "
-                    f"{'finite' if np.isfinite(theta).all() else 'no longer finite'}. "
-                    "Use a smaller learning_rate_init, or scale X (e.g. StandardScaler) "
-                    "and, for regression, y. The model was left as it was before this call."
-                )
+                # progress still describes the previous epoch: it is updated below.
+                _diverged(loss, theta, velocity, epoch_index, progress, last_good, best)
             progress.loss_curve.append(float(loss))
             progress.t += n_samples
             line = f"Epoch {len(progress.loss_curve)}, loss = {loss:.8f}"
@@ -228,7 +282,9 @@ def train(
                     f", validation score = {score:.6f}, "
                     f"validation loss = {validation_loss:.8f}"
                 )
-                if score < progress.best_validation_score + tol:
+                # Written so that a NaN score (diverging validation outputs) counts
+                # as no improvement and never becomes the best.
+                if not score >= progress.best_validation_score + tol:
                     progress.no_improvement_count += 1
                 else:
                     progress.no_improvement_count = 0
@@ -243,7 +299,10 @@ def train(
             if verbose:
                 rate = n_samples / elapsed if elapsed > 0 else float("inf")
                 total = time.perf_counter() - fit_started
-                print(f"{line}, {rate:,.0f} examples/s, {total:.2f} s")
+                line = f"{line}, {rate:,.0f} examples/s, {total:.2f} s"
+                if report is not None:
+                    line = "\r" + line.ljust(BAR_WIDTH)  # overwrites the progress line
+                print(line)
             if schedule == "invscaling":
                 progress.learning_rate = learning_rate_init / (progress.t + 1) ** power_t
             if progress.no_improvement_count <= n_iter_no_change:
@@ -279,3 +338,42 @@ def train(
     finally:
         if best is not None and progress.validation_scores:
             theta[:] = best
+
+
+BAR_WIDTH = 79
+
+
+def _progress_bar(epoch, started):
+    """``report(done, total)`` that redraws one progress line for ``epoch``."""
+
+    def report(done, total):
+        filled = BAR_WIDTH // 4 * done // total
+        bar = "#" * filled + "." * (BAR_WIDTH // 4 - filled)
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        line = f"\rEpoch {epoch} [{bar}] {done:,}/{total:,} examples, {rate:,.0f}/s"
+        print(line.ljust(BAR_WIDTH), end="", flush=True)
+
+    return report
+
+
+def _diverged(loss, theta, velocity, finished, progress, last_good, best):
+    """Put back the last finite epoch's state (if this call ran one) and raise."""
+    epoch = len(progress.loss_curve) + 1
+    what = "finite" if np.isfinite(theta).all() else "no longer finite"
+    if finished == 0:
+        outcome = "The model was left as it was before this call."
+    else:
+        for saved, a in zip(last_good, (theta, velocity)):
+            a[:] = saved
+        outcome = (
+            f"The model keeps the weights after epoch {epoch - 1}, the last finite one."
+            if best is None
+            else "The model keeps the weights of its best-scoring epoch before it "
+            "(early stopping)."
+        )
+    raise TrainingDiverged(
+        f"Training diverged in epoch {epoch}: the loss became {loss} and the weights "
+        f"are {what}. {outcome} Use a smaller learning_rate_init, or scale X (e.g. "
+        "StandardScaler) and, for regression, y.",
+        kept_epochs=finished,
+    )

@@ -5,6 +5,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
+import fastbp
 from fastbp import FastBPClassifier, FastBPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -203,6 +204,66 @@ def test_divergence_is_an_error_and_keeps_the_old_model(cls, batch_size):
     with pytest.raises(ValueError, match="diverged"):
         est.partial_fit(X * 1e150, y)
     assert_unchanged(est, before)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_divergence_after_finite_epochs_keeps_the_last_finite_one(momentum):
+    # Full-batch gradient descent with a step far beyond 2/curvature: the loss grows
+    # geometrically, stays finite for many epochs, then overflows.
+    params = {
+        "hidden_layer_sizes": (),
+        "batch_size": "full",
+        "learning_rate_init": 30.0,
+        "max_iter": 1000,
+        "n_iter_no_change": 10**6,
+        "momentum": momentum,
+        "random_state": 0,
+    }
+    X_scaled = (X - X.mean(0)) / X.std(0)
+    est = FastBPRegressor(**params)
+    with pytest.raises(fastbp.TrainingDiverged, match=r"diverged in epoch \d+.*keeps"):
+        est.fit(X_scaled, Y_REG)
+    kept = est.n_iter_
+    assert kept > 5 and len(est.loss_curve_) == kept
+    assert np.isfinite(est.loss_curve_).all() and est.loss_ == est.loss_curve_[-1]
+    # What it keeps is exactly the fit stopped after the last finite epoch.
+    stopped = FastBPRegressor(**{**params, "max_iter": kept}).fit(X_scaled, Y_REG)
+    np.testing.assert_array_equal(est._theta, stopped._theta)
+    np.testing.assert_array_equal(est.loss_curve_, stopped.loss_curve_)
+    if momentum:
+        np.testing.assert_array_equal(est._velocity, stopped._velocity)
+    assert np.isfinite(est.predict(X_scaled)).all()
+
+
+def test_non_finite_validation_score_is_recorded_as_nan():
+    # scikit-learn #29504: overflowing validation predictions crashed its scorer. A
+    # huge example overflows the output: in the training split it diverges training
+    # (a clear error); in the validation split it makes that epoch's score NaN.
+    outcomes = set()
+    for index in range(6):
+        X_outlier = X.copy()
+        X_outlier[index] = 1e308
+        est = FastBPRegressor(
+            hidden_layer_sizes=(),
+            early_stopping=True,
+            validation_fraction=0.5,
+            max_iter=15,
+            random_state=0,
+        )
+        try:
+            est.fit(X_outlier, Y_REG)
+        except ValueError as error:
+            assert "diverged" in str(error)
+            outcomes.add("diverged")
+            continue
+        outcomes.add("nan")
+        assert len(est.validation_scores_) == 11  # NaN never improves: stops at 10+1
+        assert all(np.isnan(s) for s in est.validation_scores_)
+        assert all(isinstance(s, float) for s in est.validation_scores_)
+        assert not np.isfinite(est.validation_loss_curve_).any()
+        assert est.best_validation_score_ == -np.inf
+        assert np.isfinite(est.predict(X)).all()
+    assert outcomes == {"diverged", "nan"}
 
 
 def test_keyboard_interrupt_in_fit_restores_model(monkeypatch):

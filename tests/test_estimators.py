@@ -312,6 +312,35 @@ def test_verbose_prints_loss_and_throughput(blobs, capsys):
     assert "validation score = " in line and "validation loss = " in line
 
 
+@pytest.mark.parametrize("batch_size", [1, 7])
+def test_verbose_2_reports_progress_within_epochs_with_the_same_updates(
+    blobs, capsys, monkeypatch, batch_size
+):
+    X, y = blobs
+    quiet = small(FastBPClassifier, max_iter=3, batch_size=batch_size).fit(X, y)
+    capsys.readouterr()
+    # Calls of 16 examples at first, then shrinking (no call is fast enough for a
+    # zero-second budget): many reports per epoch, each of whole batches.
+    monkeypatch.setattr("fastbp._training.FIRST_REPORT_EXAMPLES", 16)
+    monkeypatch.setattr("fastbp._training.REPORT_SECONDS", 0.0)
+    loud = small(FastBPClassifier, max_iter=3, batch_size=batch_size, verbose=2).fit(X, y)
+    out = capsys.readouterr().out
+    reports = [part for part in out.split("\r") if part.startswith("Epoch 1 [")]
+    done = [int(r.split("] ")[1].split("/")[0]) for r in reports]
+    assert len(done) > 5 and done[-1] == len(X) and done == sorted(done)
+    assert all(d % batch_size == 0 for d in done[:-1])
+    assert reports[-1].rstrip().endswith("/s") and "[" + "#" * 19 + "]" in reports[-1]
+    # What stays on screen: each epoch's line overwrites its progress line.
+    shown = [line.split("\r")[-1] for line in out.split("\n") if line]
+    epochs = [line.split(", loss = ")[0] for line in shown]
+    assert epochs == ["Epoch 1", "Epoch 2", "Epoch 3"]
+    if batch_size == 1:
+        np.testing.assert_allclose(loud._theta, quiet._theta, rtol=0, atol=1e-12)
+    else:
+        np.testing.assert_array_equal(loud._theta, quiet._theta)
+    np.testing.assert_allclose(loud.loss_curve_, quiet.loss_curve_, rtol=1e-12)
+
+
 def test_warm_start_runs_max_iter_epochs_again(blobs):
     X, y = blobs
     clf = small(FastBPClassifier, max_iter=4, tol=0.0, warm_start=True).fit(X, y)
@@ -499,11 +528,11 @@ def test_keyboard_interrupt_keeps_the_finished_epochs(monkeypatch, blobs):
         epoch = real(*args, **kwargs)
         calls = []
 
-        def run(order, rate=None):
+        def run(order, rate=None, report=None):
             calls.append(1)
             if len(calls) == 3:
                 raise KeyboardInterrupt
-            return epoch(order, rate)
+            return epoch(order, rate, report)
 
         return run
 
