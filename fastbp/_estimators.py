@@ -10,7 +10,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
@@ -41,7 +46,10 @@ class _BaseFastBP(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "early_stopping": ["boolean"],
@@ -260,17 +268,23 @@ class _BaseFastBP(BaseEstimator):
             else:
                 velocity = aligned_empty(theta.shape[0], theta.dtype)
                 velocity[:] = 0.0
-        progress = replace(self._progress, loss_curve=list(self._progress.loss_curve))
+        # Copies of the lists: train() appends to them, and a failed call must leave
+        # the model's own progress untouched.
+        progress = replace(
+            self._progress,
+            loss_curve=list(self._progress.loss_curve),
+            validation_scores=list(self._progress.validation_scores),
+            validation_losses=list(self._progress.validation_losses),
+        )
         if not incremental:
-            # Every fit starts a new optimiser (scikit-learn's rule): full step size,
-            # a fresh plateau count, and (early stopping) a new validation record.
+            # Every fit starts a new optimiser (scikit-learn's rule): full step size.
+            # The curves and the best validation score go on across warm starts, as
+            # scikit-learn's do; the plateau count starts afresh (scikit-learn keeps
+            # it, so a warm fit after a plateau would stop after one epoch).
             progress = replace(
                 progress,
                 no_improvement_count=0,
                 learning_rate=float(self.learning_rate_init),
-                validation_scores=[],
-                validation_losses=[],
-                best_validation_score=-np.inf,
             )
         indices, validate = None, None
         if self.early_stopping:
@@ -380,6 +394,12 @@ class _BaseFastBP(BaseEstimator):
                 f"train on with n_samples = {n_samples}. Use more data, a smaller "
                 "validation_fraction, or early_stopping=False."
             )
+        if not self._is_classifier and n_held_out < 2:
+            raise ValueError(
+                f"early_stopping=True holds out {n_held_out} example of {n_samples}, too "
+                "few for an R^2 validation score (it needs 2). Increase "
+                "validation_fraction or the data, or use early_stopping=False."
+            )
         stratify = labels if self._is_classifier and not self._multilabel else None
         if stratify is not None:
             counts = np.unique(stratify, return_counts=True)[1]
@@ -487,9 +507,12 @@ _COMMON_DOC = """
         progress line within each epoch, redrawn about every 0.25 s: the epoch then
         runs as several kernel calls of whole batches, with the same updates.
     warm_start : bool, default=False
-        Continue from the current weights on ``fit``.
-    n_iter_no_change : int, default=10
-        See ``tol``.
+        Continue from the current weights on ``fit``, for ``max_iter`` more epochs.
+        The network and (classifier) the classes stay those of the first fit; ``y``
+        may hold a subset of the classes (scikit-learn refuses that). The loss and
+        validation curves go on; the step size and plateau count start afresh.
+    n_iter_no_change : int or np.inf, default=10
+        See ``tol``; ``np.inf`` never stops on a plateau.
     momentum : float, default=0
         Momentum of the updates, in [0, 1]. The default 0 is plain SGD, the seed's
         rule (scikit-learn's MLP defaults to 0.9). Each update ``u = lr * (gradient +
@@ -737,8 +760,13 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         if unknown.size:
             raise ValueError(
                 f"y contains classes not seen before: {unknown!r} (known: "
-                f"{self.classes_!r}). Declare every class up front with "
-                "partial_fit(..., classes=...)."
+                f"{self.classes_!r}). "
+                + (
+                    "Declare every class up front with partial_fit(..., classes=...)."
+                    if incremental
+                    else "A warm-started fit keeps the classes of the first fit; "
+                    "refit with warm_start=False to change them."
+                )
             )
         labels = index[codes.reshape(-1)]
         if len(self.classes_) == 2:
