@@ -4,7 +4,9 @@ import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 
+import numba
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -56,6 +58,7 @@ class _BaseFastBP(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "nesterovs_momentum": ["boolean"],
+        "n_jobs": [Integral, None],
     }
 
     # dtype every X is converted to; None follows X (float32 stays float32, the rest
@@ -84,6 +87,7 @@ class _BaseFastBP(BaseEstimator):
         power_t,
         early_stopping,
         validation_fraction,
+        n_jobs,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -105,6 +109,7 @@ class _BaseFastBP(BaseEstimator):
         self.power_t = power_t
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.n_jobs = n_jobs
 
     # -- fitted state -----------------------------------------------------------------
     # The model is ``self._theta`` (one flat vector) and ``self._network`` (its layout
@@ -315,6 +320,7 @@ class _BaseFastBP(BaseEstimator):
             float(self.momentum),
             bool(self.nesterovs_momentum),
             velocity,
+            self._threads(),
         )
         try:
             epochs, converged = train(
@@ -371,6 +377,16 @@ class _BaseFastBP(BaseEstimator):
             self.validation_scores_ = None
             self.validation_loss_curve_ = None
             self.best_validation_score_ = None
+
+    def _threads(self):
+        """Threads of per-example SGD: ``n_jobs`` resolved as joblib does, capped at
+        Numba's pool."""
+        if self.n_jobs == 0:
+            raise InvalidParameterError(
+                "n_jobs == 0 has no meaning: use None or 1 for serial SGD, a positive "
+                "number of threads, or -1 for every core."
+            )
+        return min(effective_n_jobs(self.n_jobs), numba.config.NUMBA_NUM_THREADS)
 
     def _weigh_examples(self, y, sample_weight, incremental):
         """Per-example weights of the loss gradient (the classifier adds class_weight)."""
@@ -531,6 +547,13 @@ _COMMON_DOC = """
         ``partial_fit`` calls; every ``fit`` restarts it.
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.
+    n_jobs : int or None, default=1
+        Threads for per-example SGD (``batch_size=1``). 1 (or None) is serial and
+        deterministic. More threads run Hogwild! (Niu et al., 2011): the epoch is
+        split into one contiguous part per thread and the threads update the shared
+        weights without locks, so a fit is no longer bit-reproducible. -1 uses every
+        core; the count is capped at Numba's thread pool (``NUMBA_NUM_THREADS``).
+        Mini-batch training ignores it (its products use BLAS's threads).
 
     Attributes
     ----------
@@ -636,6 +659,7 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         power_t=0.5,
         early_stopping=False,
         validation_fraction=0.1,
+        n_jobs=1,
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -660,6 +684,7 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
             power_t=power_t,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            n_jobs=n_jobs,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -932,6 +957,7 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
         power_t=0.5,
         early_stopping=False,
         validation_fraction=0.1,
+        n_jobs=1,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -954,6 +980,7 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
             power_t=power_t,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            n_jobs=n_jobs,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -14,7 +14,7 @@ example's sample weight and ``W`` the weights (biases are not penalised). With
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ._functions import (
     activate,
@@ -395,6 +395,56 @@ def sgd_epoch(
         if squared is not None:
             penalty += 0.5 * alpha * squared[0]
     return data_loss, penalty
+
+
+@njit(parallel=True, **jit_options)
+def hogwild_epoch(
+    X,
+    Y,
+    order,
+    sample_weight,
+    theta,
+    network,
+    learning_rate,
+    decay,
+    alpha,
+    outs,
+    deltas,
+    rows,
+    momentum,
+):
+    """One epoch of lock-free parallel per-example SGD (Hogwild!, Niu et al. 2011).
+
+    ``order`` is cut into ``outs.shape[0]`` contiguous parts, one per thread; each
+    thread runs :func:`sgd_epoch` (the same per-example step, not a copy of it) on its
+    part with its own buffers ``outs[t]``, ``deltas[t]`` and ``rows[t]``, all threads
+    updating the shared ``theta`` (and velocity) without locks. Updates that race
+    overwrite each other, so results are not bit-reproducible. Returns the summed
+    ``(data_loss, penalty)`` of all parts.
+    """
+    n_threads = outs.shape[0]
+    n_examples = order.shape[0]
+    losses = np.zeros(n_threads)
+    penalties = np.zeros(n_threads)
+    for t in prange(n_threads):
+        start = t * n_examples // n_threads
+        stop = (t + 1) * n_examples // n_threads
+        losses[t], penalties[t] = sgd_epoch(
+            X,
+            Y,
+            order[start:stop],
+            sample_weight,
+            theta,
+            network,
+            learning_rate,
+            decay,
+            alpha,
+            outs[t],
+            deltas[t],
+            rows[t],
+            momentum,
+        )
+    return losses.sum(), penalties.sum()
 
 
 @njit(**inline_options)

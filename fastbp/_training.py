@@ -65,6 +65,7 @@ def make_trainer(
     momentum=0.0,
     nesterov=False,
     velocity=None,
+    n_jobs=1,
 ):
     """Preallocate the buffers of one fit; returns ``epoch(order, rate, report) -> loss``.
 
@@ -92,6 +93,9 @@ def make_trainer(
     nesterov : bool, default=False
         Nesterov's momentum (scikit-learn's update rule) instead of classical.
     velocity : ndarray shaped like theta, updated in place; required if momentum > 0
+    n_jobs : int, default=1
+        Threads of per-example SGD: more than 1 runs Hogwild!
+        (:func:`fastbp._kernels.hogwild_epoch`); mini-batches ignore it.
     """
     layout = network.layout
     structure = network.structure
@@ -104,17 +108,22 @@ def make_trainer(
         moving = None
 
     if batch_size == 1:
-        outs = np.empty(layout.n_units, dtype=dtype)
-        deltas = np.empty(layout.n_units, dtype=dtype)
-        # Row stride rounded up so that both rows start on a cache line.
+        # One set of buffers per thread; each thread's rows start on a cache line.
+        threads = max(1, min(n_jobs, n_samples))
+        outs = np.empty((threads, layout.n_units), dtype=dtype)
+        deltas = np.empty((threads, layout.n_units), dtype=dtype)
         stride = -(-X.shape[1] // ALIGNMENT) * ALIGNMENT
-        rows = aligned_empty(2 * stride, dtype).reshape(2, stride)
+        rows = aligned_empty(threads * 2 * stride, dtype).reshape(threads, 2, stride)
 
         def run(order, learning_rate):
             # In theta's dtype, so that float32 models never compute in float64.
             step = dtype.type(learning_rate)
             decay = dtype.type(1.0 - learning_rate * alpha)
-            return _kernels.sgd_epoch(
+            if threads == 1:
+                kernel, buffers = _kernels.sgd_epoch, (outs[0], deltas[0], rows[0])
+            else:
+                kernel, buffers = _kernels.hogwild_epoch, (outs, deltas, rows)
+            return kernel(
                 X,
                 Y,
                 order,
@@ -124,9 +133,7 @@ def make_trainer(
                 step,
                 decay,
                 alpha,
-                outs,
-                deltas,
-                rows,
+                *buffers,
                 moving,
             )
     else:

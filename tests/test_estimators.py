@@ -621,3 +621,27 @@ def test_validation_attributes_follow_sklearns_none_rules(blobs):
     assert len(stopped.validation_scores_) == stopped.n_iter_
     with pytest.raises(ValueError, match="partial_fit cannot use early_stopping"):
         small(FastBPClassifier, early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+
+
+# -- Hogwild (n_jobs) -----------------------------------------------------------------
+
+
+def test_hogwild_fit_matches_serial_accuracy():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    train, test = slice(0, 1400), slice(1400, None)
+    scores = {}
+    for n_jobs in (1, 2, -1):
+        clf = FastBPClassifier(
+            hidden_layer_sizes=(32,), max_iter=8, random_state=0, n_jobs=n_jobs
+        ).fit(X[train], y[train])
+        scores[n_jobs] = clf.score(X[test], y[test])
+        assert np.isfinite(clf._theta).all() and len(clf.loss_curve_) == 8
+    assert scores[1] > 0.85
+    assert abs(scores[2] - scores[1]) < 0.03 and abs(scores[-1] - scores[1]) < 0.03
+
+
+def test_n_jobs_zero_is_refused(blobs):
+    X, y = blobs
+    with pytest.raises(ValueError, match="n_jobs == 0"):
+        small(FastBPClassifier, n_jobs=0).fit(X, y)

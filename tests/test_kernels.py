@@ -183,3 +183,55 @@ def test_momentum_epochs_match_reference(rng, loss, out, batch_size, nesterov):
     expected = flatten(params)
     assert np.max(np.abs(trained - expected)) <= 1e-10 * np.max(np.abs(expected))
     np.testing.assert_allclose(velocity, flatten(velocity_ref), rtol=1e-8, atol=1e-13)
+
+
+def hogwild_buffers(network, X, threads):
+    n_units = network.layout.n_units
+    rows = np.empty((threads, 2, X.shape[1]))
+    return np.empty((threads, n_units)), np.empty((threads, n_units)), rows
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_hogwild_runs_the_serial_step_on_each_part(rng, momentum):
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (4, 5, 3, 2), "tanh", "log_loss", "logistic"
+    )
+    order = rng.permutation(X.shape[0]).astype(np.int64)
+    results = []
+    for kernel, threads, part in [
+        (_kernels.sgd_epoch, 1, order),
+        (_kernels.hogwild_epoch, 1, order),  # one thread: the whole epoch, serially
+        (_kernels.sgd_epoch, 1, order[:1]),
+        (_kernels.hogwild_epoch, 2, order[:1]),  # one example: thread 0 gets none
+    ]:
+        trained = theta.copy()
+        velocity = np.zeros_like(theta)
+        moving = (velocity, 0.9, 0.9, 1.0) if momentum else None
+        outs, deltas, rows = hogwild_buffers(network, X, threads)
+        if kernel is _kernels.sgd_epoch:
+            outs, deltas, rows = outs[0], deltas[0], rows[0]
+        args = (X, Y, part, sample_weight, trained, network.structure, 0.1, 0.999, 0.01)
+        losses = kernel(*args, outs, deltas, rows, moving)
+        results.append((trained, velocity, losses))
+    for serial, parallel in (results[:2], results[2:]):
+        np.testing.assert_array_equal(parallel[0], serial[0])
+        np.testing.assert_array_equal(parallel[1], serial[1])
+        assert parallel[2] == serial[2]
+
+
+def test_hogwild_epoch_learns_like_the_serial_one(rng):
+    # Two threads race on theta, so only the outcome can be compared: an epoch of
+    # each from the same start lowers the loss about as much.
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (6, 8, 3), "tanh", "log_loss", "softmax", n_samples=4000
+    )
+    order = np.arange(X.shape[0], dtype=np.int64)
+    losses = {}
+    for threads in (1, 2):
+        trained = theta.copy()
+        epoch = make_trainer(
+            network, trained, X, Y, sample_weight, 1, 0.05, 0.0, n_jobs=threads
+        )
+        losses[threads] = [epoch(order) for _ in range(3)]
+    assert losses[2][-1] < losses[2][0]
+    assert losses[2][-1] == pytest.approx(losses[1][-1], rel=0.05)
