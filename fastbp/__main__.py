@@ -88,9 +88,18 @@ def main(argv=None):
     )
     bench_parser.add_argument("--workloads", default="ABCD", help="e.g. AC")
     bench_parser.add_argument("--rounds", type=int, default=5)
+    bench_parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="instead: Hogwild threads, threaded GridSearchCV and sparse input",
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         demo(args.epochs, args.hidden, args.learning_rate, args.random_state)
+    elif args.command == "bench" and args.scale:
+        from ._bench_scale import main as bench_scale
+
+        bench_scale(args.rounds)
     elif args.command == "bench":
         from ._bench import main as bench
 

@@ -7,6 +7,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from . import _kernels
@@ -108,34 +109,32 @@ def make_trainer(
         moving = None
 
     if batch_size == 1:
-        # One set of buffers per thread; each thread's rows start on a cache line.
-        threads = max(1, min(n_jobs, n_samples))
-        outs = np.empty((threads, layout.n_units), dtype=dtype)
-        deltas = np.empty((threads, layout.n_units), dtype=dtype)
+        # One set of buffers per thread of Numba's pool (Hogwild indexes them by
+        # thread id); each thread's rows start on a cache line.
+        threads = max(1, min(n_jobs, n_samples, numba.config.NUMBA_NUM_THREADS))
+        pool = 1 if threads == 1 else numba.config.NUMBA_NUM_THREADS
+        outs = np.empty((pool, layout.n_units), dtype=dtype)
+        deltas = np.empty((pool, layout.n_units), dtype=dtype)
         stride = -(-X.shape[1] // ALIGNMENT) * ALIGNMENT
-        rows = aligned_empty(threads * 2 * stride, dtype).reshape(threads, 2, stride)
+        rows = aligned_empty(pool * 2 * stride, dtype).reshape(pool, 2, stride)
 
         def run(order, learning_rate):
             # In theta's dtype, so that float32 models never compute in float64.
             step = dtype.type(learning_rate)
             decay = dtype.type(1.0 - learning_rate * alpha)
+            common = (X, Y, order, sample_weight, theta, structure, step, decay, alpha)
             if threads == 1:
-                kernel, buffers = _kernels.sgd_epoch, (outs[0], deltas[0], rows[0])
-            else:
-                kernel, buffers = _kernels.hogwild_epoch, (outs, deltas, rows)
-            return kernel(
-                X,
-                Y,
-                order,
-                sample_weight,
-                theta,
-                structure,
-                step,
-                decay,
-                alpha,
-                *buffers,
-                moving,
-            )
+                return _kernels.sgd_epoch(*common, outs[0], deltas[0], rows[0], moving)
+            # Both settings belong to the calling thread: set and restored per call.
+            previous = numba.get_num_threads()
+            numba.set_num_threads(threads)
+            try:
+                with numba.parallel_chunksize(1):
+                    return _kernels.hogwild_epoch(
+                        *common, outs, deltas, rows, moving, threads
+                    )
+            finally:
+                numba.set_num_threads(previous)
     else:
         chunk = min(batch_size, n_samples, CHUNK_ROWS)
         inputs = np.empty((chunk, X.shape[1]), dtype=dtype)

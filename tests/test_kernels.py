@@ -1,5 +1,8 @@
 """Every kernel against the plain-NumPy reference (the seed's equations)."""
 
+from itertools import pairwise
+
+import numba
 import numpy as np
 import pytest
 from conftest import HIDDEN, LOSS_OUTPUTS, make_problem
@@ -194,29 +197,42 @@ def hogwild_buffers(network, X, threads):
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_hogwild_runs_the_serial_step_on_each_part(rng, momentum):
     network, theta, X, Y, sample_weight = make_problem(
-        rng, (4, 5, 3, 2), "tanh", "log_loss", "logistic"
+        rng, (4, 5, 3, 2), "tanh", "log_loss", "logistic", n_samples=40
     )
     order = rng.permutation(X.shape[0]).astype(np.int64)
-    results = []
-    for kernel, threads, part in [
-        (_kernels.sgd_epoch, 1, order),
-        (_kernels.hogwild_epoch, 1, order),  # one thread: the whole epoch, serially
-        (_kernels.sgd_epoch, 1, order[:1]),
-        (_kernels.hogwild_epoch, 2, order[:1]),  # one example: thread 0 gets none
-    ]:
+    n_parts = _kernels.HOGWILD_PARTS_PER_THREAD
+
+    def run(threads, parts):
+        """Hogwild on ``threads`` threads, or serial sgd_epoch over ``parts``."""
         trained = theta.copy()
         velocity = np.zeros_like(theta)
         moving = (velocity, 0.9, 0.9, 1.0) if momentum else None
-        outs, deltas, rows = hogwild_buffers(network, X, threads)
-        if kernel is _kernels.sgd_epoch:
-            outs, deltas, rows = outs[0], deltas[0], rows[0]
-        args = (X, Y, part, sample_weight, trained, network.structure, 0.1, 0.999, 0.01)
-        losses = kernel(*args, outs, deltas, rows, moving)
-        results.append((trained, velocity, losses))
-    for serial, parallel in (results[:2], results[2:]):
-        np.testing.assert_array_equal(parallel[0], serial[0])
-        np.testing.assert_array_equal(parallel[1], serial[1])
-        assert parallel[2] == serial[2]
+        outs, deltas, rows = hogwild_buffers(network, X, max(threads, 1))
+        args = (X, Y, None, sample_weight, trained, network.structure, 0.1, 0.999, 0.01)
+        if threads:
+            args = (*args[:2], parts, *args[3:])
+            numba.set_num_threads(threads)
+            with numba.parallel_chunksize(1):
+                losses = _kernels.hogwild_epoch(*args, outs, deltas, rows, moving, threads)
+        else:
+            losses = np.zeros(2)
+            for part in parts:
+                args = (*args[:2], part, *args[3:])
+                losses += _kernels.sgd_epoch(*args, outs[0], deltas[0], rows[0], moving)
+        return trained, velocity, losses
+
+    bounds = [k * len(order) // n_parts for k in range(n_parts + 1)]
+    serial = run(0, [order[a:b] for a, b in pairwise(bounds)])
+    # One thread takes the parts in turn: the serial step on each part.
+    parallel = run(1, order)
+    np.testing.assert_array_equal(parallel[0], serial[0])
+    np.testing.assert_array_equal(parallel[1], serial[1])
+    np.testing.assert_allclose(parallel[2], serial[2], rtol=1e-14)
+    # One example on two threads: every other part is empty.
+    serial, parallel = run(0, [order[:1]]), run(2, order[:1])
+    np.testing.assert_array_equal(parallel[0], serial[0])
+    np.testing.assert_array_equal(parallel[1], serial[1])
+    np.testing.assert_allclose(parallel[2], serial[2], rtol=1e-14)
 
 
 def test_hogwild_epoch_learns_like_the_serial_one(rng):

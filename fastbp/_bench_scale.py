@@ -1,0 +1,142 @@
+"""``python -m fastbp bench --scale``: the multi-core and sparse figures.
+
+Each comparison runs its contenders in interleaved rounds in one process and reports
+median [min, max] of the per-round figures, so that a noisy neighbour slows the
+contenders of a round alike. BLAS is limited to one thread throughout, so that only
+the parallelism being measured uses the second core.
+"""
+
+import time
+import warnings
+
+import numpy as np
+
+HOGWILD_EPOCHS = 2
+
+
+def _median_range(values):
+    return f"{np.median(values):,.2f}  [{min(values):,.2f}, {max(values):,.2f}]"
+
+
+def mnist_shaped(n_train=20_000, n_test=4_000):
+    """Learnable 784-feature, 10-class data of workload C's shape (train, test)."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=n_train + n_test,
+        n_features=784,
+        n_informative=60,
+        n_redundant=0,
+        n_classes=10,
+        class_sep=2.0,
+        random_state=0,
+    )
+    X = (X - X[:n_train].mean(axis=0)) / X[:n_train].std(axis=0)
+    return (X[:n_train], y[:n_train]), (X[n_train:], y[n_train:])
+
+
+def hogwild_model(n_jobs, **params):
+    """Workload C's network and settings with ``n_jobs`` threads."""
+    from fastbp import FastBPClassifier
+
+    settings = dict(
+        hidden_layer_sizes=(128,),
+        activation="logistic",
+        alpha=0.0,
+        learning_rate_init=0.01,
+        shuffle=False,
+        random_state=0,
+        tol=0.0,
+        max_iter=HOGWILD_EPOCHS,
+    )
+    return FastBPClassifier(n_jobs=n_jobs, **{**settings, **params})
+
+
+def hogwild(rounds=5):
+    """Examples/s of n_jobs=2 and 1 on workload C, and test accuracy after equal epochs."""
+    (X, y), (X_test, y_test) = mnist_shaped()
+    models = {n_jobs: hogwild_model(n_jobs) for n_jobs in (1, 2)}
+    for model in models.values():
+        model.fit(X[:400], y[:400])  # compile, or load from the cache
+    rates = {n_jobs: [] for n_jobs in models}
+    accuracy = {n_jobs: [] for n_jobs in models}
+    for _ in range(rounds):
+        for n_jobs, model in models.items():
+            started = time.perf_counter()
+            model.fit(X, y)
+            rates[n_jobs].append(HOGWILD_EPOCHS * len(X) / (time.perf_counter() - started))
+            accuracy[n_jobs].append(model.score(X_test, y_test))
+    return rates, accuracy
+
+
+def grid_candidates():
+    """The 8-candidate grid of the threaded GridSearchCV benchmark."""
+    return {
+        "hidden_layer_sizes": [(32,), (64,)],
+        "learning_rate_init": [0.01, 0.03],
+        "alpha": [1e-4, 1e-3],
+    }
+
+
+def grid_search_seconds(n_jobs, backend="threading"):
+    """Wall time of GridSearchCV over :func:`grid_candidates` on digits (cv=2)."""
+    from joblib import parallel_backend
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import GridSearchCV
+
+    from fastbp import FastBPClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    search = GridSearchCV(
+        FastBPClassifier(max_iter=40, tol=0.0, random_state=0),
+        grid_candidates(),
+        cv=2,
+        n_jobs=n_jobs,
+    )
+    started = time.perf_counter()
+    with parallel_backend(backend):
+        search.fit(X, y)
+    return time.perf_counter() - started
+
+
+def grid_search(rounds=3):
+    """Seconds of the threaded grid search with n_jobs=1 and n_jobs=2, interleaved."""
+    grid_search_seconds(1)  # compile, or load from the cache
+    seconds = {1: [], 2: []}
+    for _ in range(rounds):
+        for n_jobs in seconds:
+            seconds[n_jobs].append(grid_search_seconds(n_jobs))
+    return seconds
+
+
+def main(rounds=5):
+    """Entry point of ``python -m fastbp bench --scale``."""
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        rates, accuracy = hogwild(rounds)
+        print(
+            f"Hogwild, workload C's network on learnable MNIST-shaped data "
+            f"(20,000 examples, {HOGWILD_EPOCHS} epochs per fit, float64)"
+        )
+        for n_jobs in rates:
+            print(
+                f"  n_jobs={n_jobs}: examples/s {_median_range(rates[n_jobs])}; "
+                f"test accuracy {np.median(accuracy[n_jobs]):.4f}"
+            )
+        ratios = np.array(rates[2]) / np.array(rates[1])
+        gap = np.array(accuracy[2]) - np.array(accuracy[1])
+        print(f"  n_jobs=2 / n_jobs=1 (per round): {_median_range(ratios)}x")
+        print(f"  accuracy n_jobs=2 - n_jobs=1: {np.median(gap) * 100:+.2f} points")
+
+        seconds = grid_search(max(2, rounds // 2))
+        print(
+            "\nGridSearchCV, 8 candidates x 2 folds on digits, threading backend (seconds)"
+        )
+        for n_jobs, values in seconds.items():
+            print(f"  n_jobs={n_jobs}: {_median_range(values)}")
+        speedup = np.array(seconds[1]) / np.array(seconds[2])
+        print(f"  n_jobs=2 speed-up (per round): {_median_range(speedup)}x")
