@@ -69,3 +69,14 @@ def test_bench_runs_and_reports(capsys):
     _bench.report(results, {"float64": 40.0, "float32": 80.0})
     out = capsys.readouterr().out
     assert "fastbp bs=1 / sklearn MLP bs=1" in out and "of the 40 GFLOP/s" in out
+
+
+@pytest.mark.slow
+def test_scale_bench_runs_and_reports(capsys):
+    from fastbp import _bench_scale
+
+    _bench_scale.main(rounds=1)
+    out = capsys.readouterr().out
+    assert "n_jobs=2 / n_jobs=1 (per round): " in out
+    assert "accuracy n_jobs=2 - n_jobs=1: " in out
+    assert "n_jobs=2 speed-up (per round): " in out

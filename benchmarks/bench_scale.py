@@ -1,0 +1,91 @@
+"""Multi-core training: Hogwild threads and a threaded grid search (costs and ratios)."""
+
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .common import workload
+
+
+class Hogwild:
+    """One per-example epoch of workload C with ``n_jobs`` threads."""
+
+    params = [1, 2]
+    param_names = ["n_jobs"]
+    timeout = 300
+
+    def setup(self, n_jobs):
+        from fastbp._bench_scale import hogwild_model
+
+        X, y, _, _ = workload("C")
+        self.X, self.y = X, y
+        self.model = hogwild_model(n_jobs, max_iter=1)
+        self.limits = threadpool_limits(1)
+        self.model.partial_fit(X[:400], y[:400], classes=np.unique(y))
+
+    def teardown(self, n_jobs):
+        self.limits.restore_original_limits()
+
+    def time_epoch(self, n_jobs):
+        self.model.partial_fit(self.X, self.y)
+
+    def track_examples_per_second(self, n_jobs):
+        start = time.perf_counter()
+        self.model.partial_fit(self.X, self.y)
+        return len(self.X) / (time.perf_counter() - start)
+
+    track_examples_per_second.unit = "examples/s"
+
+
+class HogwildRatio:
+    """Hogwild epoch time with 2 threads / with 1 (lower is better; 0.5 is ideal)."""
+
+    timeout = 300
+
+    def setup(self):
+        from fastbp._bench_scale import hogwild_model
+
+        X, y, _, _ = workload("C")
+        self.X, self.y = X, y
+        classes = np.unique(y)
+        self.models = [hogwild_model(n, max_iter=1) for n in (1, 2)]
+        for model in self.models:
+            model.partial_fit(X[:400], y[:400], classes=classes)
+        self.limits = threadpool_limits(1)
+
+    def teardown(self):
+        self.limits.restore_original_limits()
+
+    def track_time_ratio(self):
+        times = []
+        for model in self.models:
+            start = time.perf_counter()
+            model.partial_fit(self.X, self.y)
+            times.append(time.perf_counter() - start)
+        return times[1] / times[0]
+
+    track_time_ratio.unit = "ratio"
+
+
+class GridSearchThreads:
+    """GridSearchCV (8 candidates, 2 folds, digits), threading backend: time with
+    n_jobs=2 / with n_jobs=1 (lower is better; 0.5 is ideal)."""
+
+    timeout = 600
+
+    def setup(self):
+        from fastbp._bench_scale import grid_search_seconds
+
+        self.limits = threadpool_limits(1)
+        grid_search_seconds(1)  # compiles the kernels or loads them from the cache
+
+    def teardown(self):
+        self.limits.restore_original_limits()
+
+    def track_time_ratio(self):
+        from fastbp._bench_scale import grid_search_seconds
+
+        return grid_search_seconds(2) / grid_search_seconds(1)
+
+    track_time_ratio.unit = "ratio"

@@ -1,0 +1,73 @@
+"""Model-level parallelism: kernels without the GIL, worker processes without compiling."""
+
+import numpy as np
+import pytest
+from joblib import Parallel, delayed, parallel_backend
+from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV
+
+from fastbp import FastBPClassifier
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+GRID = {"hidden_layer_sizes": [(8,), (16,)], "learning_rate_init": [0.01, 0.03]}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:600] / 16.0, y[:600]
+
+
+def fit_and_report_compilation(X, y):
+    """Fit in this (worker) process; return what Numba compiled and loaded from disk."""
+    from fastbp import _functions, _kernels
+
+    FastBPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
+    # The epoch kernel's cached machine code includes the helpers it calls, so they
+    # are neither loaded nor compiled on their own.
+    dispatchers = (_kernels.sgd_epoch, _kernels._update_weights, _functions.activate)
+    compiled = sum(sum(d.stats.cache_misses.values()) for d in dispatchers)
+    loaded = sum(_kernels.sgd_epoch.stats.cache_hits.values())
+    return compiled, loaded
+
+
+def test_loky_workers_load_the_kernels_from_the_disk_cache(digits):
+    X, y = digits
+    fit_and_report_compilation(X, y)  # fills the cache, if it was empty
+    results = Parallel(n_jobs=2, backend="loky")(
+        delayed(fit_and_report_compilation)(X, y) for _ in range(2)
+    )
+    for compiled, loaded in results:
+        assert compiled == 0 and loaded == 1
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_grid_search_in_parallel_matches_serial(digits, backend):
+    X, y = digits
+    searches = {}
+    for n_jobs in (1, 2):
+        search = GridSearchCV(
+            FastBPClassifier(max_iter=5, random_state=0), GRID, cv=2, n_jobs=n_jobs
+        )
+        with parallel_backend(backend):
+            searches[n_jobs] = search.fit(X, y)
+    # Serial SGD is deterministic, so every candidate scores the same either way.
+    np.testing.assert_array_equal(
+        searches[2].cv_results_["mean_test_score"],
+        searches[1].cv_results_["mean_test_score"],
+    )
+    assert searches[2].best_params_ == searches[1].best_params_
+
+
+def test_threads_train_models_concurrently_with_the_serial_results(digits):
+    # Two threads in the kernels at once (nogil) must not disturb each other.
+    X, y = digits
+    models = [
+        FastBPClassifier(hidden_layer_sizes=(16,), max_iter=4, random_state=s)
+        for s in range(4)
+    ]
+    expected = [m.fit(X, y)._theta.copy() for m in models]
+    fitted = Parallel(n_jobs=2, backend="threading")(delayed(m.fit)(X, y) for m in models)
+    for model, theta in zip(fitted, expected):
+        np.testing.assert_array_equal(model._theta, theta)
