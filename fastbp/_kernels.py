@@ -279,6 +279,55 @@ def _update_layer(
     )
 
 
+@njit(**inline_options)
+def _above_first_layer(
+    theta, network, outs, deltas, target, weight, learning_rate, decay, squared, momentum
+):
+    """One example's step above the first layer's weights; returns its weighted loss.
+
+    Given the first layer's net inputs in ``outs``: activates them, runs the forward
+    pass through the other layers, computes the output delta, and from the last
+    layer down to the second back-propagates the deltas and updates the weights
+    (adding their old squared norm to ``squared``), ending with the first layer's
+    deltas in ``deltas``. The first layer's update is the caller's: dense and sparse
+    inputs differ only there.
+    """
+    sizes, _, _, unit_offsets, hidden_code, out_code, loss_code = network
+    n_layers = sizes.shape[0] - 1
+    out = outs[unit_offsets[n_layers - 1] : unit_offsets[n_layers]]
+    out_delta = deltas[unit_offsets[n_layers - 1] : unit_offsets[n_layers]]
+    first_net = outs[unit_offsets[0] : unit_offsets[1]]
+    activate(out_code if n_layers == 1 else hidden_code, first_net)
+    for layer in range(1, n_layers):
+        inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
+        net = _forward_layer(theta, network, layer, inputs, outs)
+        activate(out_code if layer == n_layers - 1 else hidden_code, net)
+    loss = weight * example_loss(loss_code, out_code, out, target)
+    output_delta(loss_code, out_code, out, target, weight, out_delta)
+    for layer in range(n_layers - 1, 0, -1):
+        inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
+        back = deltas[unit_offsets[layer - 1] : unit_offsets[layer]]
+        back[:] = 0.0
+        delta = deltas[unit_offsets[layer] : unit_offsets[layer + 1]]
+        _update_layer(
+            theta,
+            network,
+            layer,
+            inputs,
+            delta,
+            learning_rate,
+            decay,
+            squared,
+            back,
+            None,
+            None,
+            momentum,
+        )
+        for k in range(back.shape[0]):
+            back[k] *= derivative(hidden_code, inputs[k])
+    return loss
+
+
 @njit(**jit_options)
 def sgd_epoch(
     X,
@@ -316,12 +365,7 @@ def sgd_epoch(
     penalty : float
         ``sum_i alpha / 2 ||W_i||^2``, the L2 term of every one-example batch.
     """
-    sizes, _, _, unit_offsets, hidden_code, out_code, loss_code = network
-    n_layers = sizes.shape[0] - 1
-    out_start = unit_offsets[n_layers - 1]
-    out_stop = unit_offsets[n_layers]
-    out = outs[out_start:out_stop]
-    out_delta = deltas[out_start:out_stop]
+    sizes, _, _, unit_offsets = network[:4]
     first_net = outs[unit_offsets[0] : unit_offsets[1]]
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
     squared = np.zeros(1) if alpha != 0.0 else None
@@ -334,44 +378,24 @@ def sgd_epoch(
     for position in range(n_examples):
         i = order[position]
         x = rows[position % 2, :n_features]
-        target = Y[i]
-        weight = sample_weight[i]
         # Forward. The first layer's net inputs were computed by the previous
         # example's update pass, except at the start of the epoch.
         if position == 0:
             _forward_layer(theta, network, 0, x, outs)
-        activate(out_code if n_layers == 1 else hidden_code, first_net)
-        for layer in range(1, n_layers):
-            inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
-            net = _forward_layer(theta, network, layer, inputs, outs)
-            activate(out_code if layer == n_layers - 1 else hidden_code, net)
-        data_loss += weight * example_loss(loss_code, out_code, out, target)
-        output_delta(loss_code, out_code, out, target, weight, out_delta)
-
-        # Backward and update, last layer first.
         if squared is not None:
             squared[0] = 0.0
-        for layer in range(n_layers - 1, 0, -1):
-            inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
-            back = deltas[unit_offsets[layer - 1] : unit_offsets[layer]]
-            back[:] = 0.0
-            delta = deltas[unit_offsets[layer] : unit_offsets[layer + 1]]
-            _update_layer(
-                theta,
-                network,
-                layer,
-                inputs,
-                delta,
-                learning_rate,
-                decay,
-                squared,
-                back,
-                None,
-                None,
-                momentum,
-            )
-            for k in range(back.shape[0]):
-                back[k] *= derivative(hidden_code, inputs[k])
+        data_loss += _above_first_layer(
+            theta,
+            network,
+            outs,
+            deltas,
+            Y[i],
+            sample_weight[i],
+            learning_rate,
+            decay,
+            squared,
+            momentum,
+        )
         # The first layer's pass also computes the next example's net inputs. After
         # the last example it computes them for a stale row, into a buffer nobody
         # reads before the next epoch recomputes it (one code path, not two).
