@@ -214,6 +214,7 @@ class _BaseFastBP(BaseEstimator):
             reset=first_pass,
             dtype=dtype,
             order="C",
+            accept_sparse="csr",
             multi_output=True,
             y_numeric=not self._is_classifier,
         )
@@ -472,7 +473,9 @@ class _BaseFastBP(BaseEstimator):
         theta = self._theta
         if getattr(X, "dtype", None) != np.float32:
             theta = theta.astype(np.float64, copy=False)
-        X = validate_data(self, X, reset=False, dtype=theta.dtype, order="C")
+        X = validate_data(
+            self, X, reset=False, dtype=theta.dtype, order="C", accept_sparse="csr"
+        )
         if not theta.flags.writeable:
             # Read-only weights (joblib mmap_mode='r') would compile a second signature.
             theta = theta.copy()
@@ -481,6 +484,7 @@ class _BaseFastBP(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.input_tags.sparse = True
         return tags
 
 

@@ -5,6 +5,7 @@ given: the loss one batch of those rows minimises (scikit-learn's convention).
 """
 
 import numpy as np
+from scipy import sparse
 
 from . import _kernels
 from ._training import CHUNK_ROWS
@@ -16,10 +17,15 @@ def _buffers(network, n_rows, dtype):
 
 
 def outputs(network, theta, X):
-    """Network outputs for every row of ``X`` (C-contiguous, theta's dtype)."""
+    """Network outputs for every row of ``X`` (C-contiguous or CSR, theta's dtype)."""
     activations, _ = _buffers(network, X.shape[0], theta.dtype)
     result = np.empty((X.shape[0], network.layout.sizes[-1]), dtype=theta.dtype)
-    _kernels.predict_outputs(X, theta, network.structure, activations, result)
+    if sparse.issparse(X):
+        _kernels.sparse_predict_outputs(
+            X.data, X.indices, X.indptr, theta, network.structure, activations, result
+        )
+    else:
+        _kernels.predict_outputs(X, theta, network.structure, activations, result)
     return result
 
 

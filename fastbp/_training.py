@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
+from scipy import sparse
 
 from . import _kernels
 from ._network import ALIGNMENT, aligned_empty
@@ -82,7 +83,8 @@ def make_trainer(
     ----------
     network : fastbp._network.Network
     theta : ndarray, updated in place by every epoch
-    X, Y : C-contiguous 2-D arrays of theta's dtype
+    X, Y : C-contiguous 2-D arrays of theta's dtype; X may be a CSR matrix of
+        theta's dtype instead (per-example SGD on one thread only)
     sample_weight : 1-D array of theta's dtype
     batch_size : int
         1 runs the fused per-example kernel; larger values run the mini-batch kernel
@@ -108,7 +110,36 @@ def make_trainer(
     else:
         moving = None
 
-    if batch_size == 1:
+    if sparse.issparse(X):
+        if batch_size != 1 or n_jobs != 1:
+            raise ValueError(
+                "Sparse X trains with per-example SGD on one thread: batch_size=1 and "
+                f"n_jobs=1 (got batch_size={batch_size}, n_jobs={n_jobs}). Use those, "
+                "or pass a dense X (X.toarray()) for mini-batches or Hogwild."
+            )
+        outs = np.empty(layout.n_units, dtype=dtype)
+        deltas = np.empty(layout.n_units, dtype=dtype)
+        dense_row = np.zeros(X.shape[1] if momentum > 0.0 else 0, dtype=dtype)
+
+        def run(order, learning_rate):
+            return _kernels.sparse_sgd_epoch(
+                X.data,
+                X.indices,
+                X.indptr,
+                Y,
+                order,
+                sample_weight,
+                theta,
+                structure,
+                dtype.type(learning_rate),
+                dtype.type(1.0 - learning_rate * alpha),
+                alpha,
+                outs,
+                deltas,
+                dense_row,
+                moving,
+            )
+    elif batch_size == 1:
         # One set of buffers per thread of Numba's pool (Hogwild indexes them by
         # thread id); each thread's rows start on a cache line.
         threads = max(1, min(n_jobs, n_samples, numba.config.NUMBA_NUM_THREADS))

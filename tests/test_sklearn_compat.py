@@ -34,7 +34,10 @@ TOO_SMALL_TO_SPLIT_REASON = (
 
 
 def expected_failed_checks(estimator):
-    failures = {"check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON}
+    failures = {
+        "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": SAMPLE_WEIGHT_REASON,
+    }
     if estimator.get_params().get("early_stopping"):
         for check in (
             "check_fit_score_takes_y",
