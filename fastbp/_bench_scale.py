@@ -115,6 +115,80 @@ def grid_search(rounds=3):
     return seconds
 
 
+def text_like(n_documents=20_000, n_features=2**18, words=100, vocabulary=20_000):
+    """Hashed bag-of-words of generated documents (about ``words`` non-zeros each).
+
+    Word frequencies follow Zipf's law; the label is a fixed random linear rule on
+    the words, so that there is something to learn.
+    """
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    rng = np.random.default_rng(0)
+    ranks = np.arange(1, vocabulary + 1)
+    frequencies = 1.0 / ranks / np.sum(1.0 / ranks)
+    tokens = rng.choice(vocabulary, size=(n_documents, words), p=frequencies)
+    documents = [" ".join(f"w{t}" for t in row) for row in tokens]
+    X = HashingVectorizer(n_features=n_features, alternate_sign=False).transform(documents)
+    weights = rng.normal(size=vocabulary)
+    y = weights[tokens].sum(axis=1) > np.median(weights[tokens].sum(axis=1))
+    return X.tocsr(), y
+
+
+def sparse_contenders(X, y, epochs=3, mlp_examples=20):
+    """name -> (fit, examples) for the sparse comparison, each a fresh fit."""
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.neural_network import MLPClassifier
+
+    from fastbp import FastBPClassifier
+
+    common = dict(
+        activation="logistic",
+        alpha=0.0,
+        learning_rate_init=0.01,
+        shuffle=False,
+        random_state=0,
+        tol=0.0,
+    )
+    linear = FastBPClassifier(hidden_layer_sizes=(), max_iter=epochs, **common)
+    hidden = FastBPClassifier(hidden_layer_sizes=(64,), max_iter=epochs, **common)
+    sgd = SGDClassifier(
+        loss="log_loss",
+        learning_rate="constant",
+        eta0=0.01,
+        alpha=0.0,
+        shuffle=False,
+        max_iter=epochs,
+        tol=None,
+    )
+    mlp = MLPClassifier(
+        hidden_layer_sizes=(64,), solver="sgd", batch_size=1, momentum=0.0, **common
+    )
+    n = len(y)
+    for model in (linear, hidden):
+        model.fit(X[:200], y[:200])  # compile, or load from the cache
+    mlp.partial_fit(X[:2], y[:2], classes=np.unique(y))
+    m = mlp_examples
+    return {
+        "fastbp linear": (lambda: linear.fit(X, y), epochs * n),
+        "sklearn SGDClassifier": (lambda: sgd.fit(X, y), epochs * n),
+        "fastbp 64 hidden": (lambda: hidden.fit(X, y), epochs * n),
+        "sklearn MLP bs=1, 64 hidden": (lambda: mlp.partial_fit(X[:m], y[:m]), m),
+    }
+
+
+def sparse_rates(rounds=3):
+    """Examples/s of :func:`sparse_contenders` in interleaved rounds."""
+    X, y = text_like()
+    contenders = sparse_contenders(X, y)
+    rates = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, (fit, n) in contenders.items():
+            started = time.perf_counter()
+            fit()
+            rates[name].append(n / (time.perf_counter() - started))
+    return X, rates
+
+
 def main(rounds=5):
     """Entry point of ``python -m fastbp bench --scale``."""
     from sklearn.exceptions import ConvergenceWarning
@@ -145,3 +219,18 @@ def main(rounds=5):
             print(f"  n_jobs={n_jobs}: {_median_range(values)}")
         speedup = np.array(seconds[1]) / np.array(seconds[2])
         print(f"  n_jobs=2 speed-up (per round): {_median_range(speedup)}x")
+
+        X, rates = sparse_rates(max(2, rounds // 2))
+        print(
+            f"\nSparse text-like data: {X.shape[0]:,} hashed documents, "
+            f"{X.shape[1]:,} features, {X.nnz / X.shape[0]:.0f} non-zeros per row, "
+            "binary log-loss, per-example SGD (examples/s)"
+        )
+        for name, values in rates.items():
+            print(f"  {name:30s}{_median_range(values)}")
+        linear = np.array(rates["fastbp linear"]) / np.array(rates["sklearn SGDClassifier"])
+        hidden = np.array(rates["fastbp 64 hidden"]) / np.array(
+            rates["sklearn MLP bs=1, 64 hidden"]
+        )
+        print(f"  fastbp linear / SGDClassifier (per round): {_median_range(linear)}x")
+        print(f"  fastbp 64 hidden / MLP bs=1 (per round): {_median_range(hidden)}x")

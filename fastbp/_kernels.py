@@ -435,10 +435,10 @@ def _sparse_first_layer_net(data, indices, start, stop, theta, network, scale, n
     w_start = weight_offsets[0]
     b_start = bias_offsets[0]
     for j in range(sizes[1]):
-        row = w_start + j * n_in
+        weights = theta[w_start + j * n_in : w_start + (j + 1) * n_in]
         total = theta.dtype.type(0)
         for k in range(start, stop):
-            total += theta[row + indices[k]] * data[k]
+            total += weights[indices[k]] * data[k]
         net[j] = theta[b_start + j] + scale * total
 
 
@@ -546,13 +546,16 @@ def sparse_sgd_epoch(
                 theta[b_start + j] -= learning_rate * first_delta[j]
             scale *= decay
             for j in range(n_out):
-                row = w_start + j * n_in
+                weights = theta[w_start + j * n_in : w_start + (j + 1) * n_in]
                 step = learning_rate * first_delta[j] / scale
-                for k in range(start, stop):
-                    old = theta[row + indices[k]]
-                    new = old - step * data[k]
-                    theta[row + indices[k]] = new
-                    if alpha != 0.0:
+                if alpha == 0.0:
+                    for k in range(start, stop):
+                        weights[indices[k]] -= step * data[k]
+                else:
+                    for k in range(start, stop):
+                        old = weights[indices[k]]
+                        new = old - step * data[k]
+                        weights[indices[k]] = new
                         norm += new * new - old * old
             if scale < SMALLEST_SCALE:
                 _fold_scale(theta, network, scale)
