@@ -379,6 +379,28 @@ class _BaseFastBP(BaseEstimator):
             self.validation_loss_curve_ = None
             self.best_validation_score_ = None
 
+    def _objective_data(self, X, y, sample_weight=None):
+        """(X, Y, weights) in float64 as training sees them, for a fitted model.
+
+        X validated against the fitted features (dense or CSR), ``y`` encoded as the
+        output targets, and the example weights (``sample_weight``, times
+        ``class_weight`` for a classifier): what :mod:`fastbp.gradcheck` and
+        :mod:`fastbp.landscape` evaluate the training objective on.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, dtype=np.float64, order="C", accept_sparse="csr"
+        )
+        y = np.asarray(y)
+        Y = np.ascontiguousarray(
+            self._encode_targets(y, first_pass=False, incremental=True, classes=None),
+            dtype=np.float64,
+        )
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {Y.shape[0]}.")
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        return X, Y, self._weigh_examples(y, sample_weight, incremental=False)
+
     def _threads(self):
         """Threads of per-example SGD: ``n_jobs`` resolved as joblib does, capped at
         Numba's pool."""

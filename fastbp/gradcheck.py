@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
+from scipy import sparse
 
 from . import _objective
 
@@ -82,20 +82,10 @@ def check_gradients(estimator, X, y, *, sample_weight=None, epsilon=1e-6):
     >>> check_gradients(clf, X[:1], y[:1]).max_error < 1e-6
     True
     """
-    check_is_fitted(estimator)
     network = estimator._network
-    X = validate_data(estimator, X, reset=False, dtype=np.float64, order="C")
-    Y = np.ascontiguousarray(
-        estimator._encode_targets(
-            np.asarray(y), first_pass=False, incremental=True, classes=None
-        ),
-        dtype=np.float64,
-    )
-    if Y.shape[0] != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {Y.shape[0]}.")
-    if sample_weight is None:
-        sample_weight = np.ones(X.shape[0])
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    X, Y, sample_weight = estimator._objective_data(X, y, sample_weight)
+    if sparse.issparse(X):
+        X = X.toarray()  # finite differences are for small data: dense is fine
     theta = estimator._theta.astype(np.float64)
     alpha = float(estimator.alpha)
 

@@ -1,0 +1,236 @@
+"""The error landscape around a fitted network: lines, planes and interpolations.
+
+The loss evaluated is the estimator's own training objective on the data given (mean
+weighted loss plus its L2 term, scikit-learn's convention), so at the origin it is
+the loss of the fitted model on that data. Directions follow Li et al., "Visualizing
+the Loss Landscape of Neural Nets" (2018): random Gaussian directions, filter
+normalised (each unit's block of incoming weights rescaled to the norm of the same
+block of the fitted weights; bias directions zero), so that distances mean the same
+in every layer whatever its scale.
+
+Directions are given and returned as lists shaped like ``coefs_ + intercepts_``.
+Each point of a grid is one batched (BLAS) forward pass over the data with the
+shifted parameter vector.
+"""
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.utils import check_random_state
+
+from . import _objective
+
+NORMALIZATIONS = ("filter", "layer", None)
+
+
+def _flatten(estimator, arrays):
+    """A list shaped like ``coefs_ + intercepts_`` -> a flat vector in theta's layout."""
+    layout = estimator._network.layout
+    arrays = list(arrays)
+    n_layers = layout.n_weight_layers
+    expected = [w.shape for w in estimator.coefs_] + [
+        b.shape for b in estimator.intercepts_
+    ]
+    given = [np.shape(a) for a in arrays]
+    if given != expected:
+        raise ValueError(
+            f"A direction must be shaped like coefs_ + intercepts_ {expected}, got {given}."
+        )
+    flat = np.empty(layout.size)
+    for layer in range(n_layers):
+        layout.coefs(flat)[layer][...] = arrays[layer]
+        layout.intercepts(flat)[layer][...] = arrays[n_layers + layer]
+    return flat
+
+
+def _unflatten(estimator, flat):
+    layout = estimator._network.layout
+    return [c.copy() for c in layout.coefs(flat)] + [
+        b.copy() for b in layout.intercepts(flat)
+    ]
+
+
+def _normalize(estimator, direction, normalization):
+    """Rescale a flat direction as Li et al. do, in place; biases set to zero."""
+    layout = estimator._network.layout
+    theta = estimator._theta.astype(np.float64)
+    for layer in range(layout.n_weight_layers):
+        block = layout.weights(direction, layer)
+        fitted = layout.weights(theta, layer)
+        if normalization == "filter":
+            # One row of a block holds one unit's incoming weights.
+            norms = np.linalg.norm(fitted, axis=1) / np.maximum(
+                np.linalg.norm(block, axis=1), np.finfo(np.float64).tiny
+            )
+            block *= norms[:, None]
+        elif normalization == "layer":
+            block *= np.linalg.norm(fitted) / max(np.linalg.norm(block), 1e-300)
+        layout.biases(direction, layer)[:] = 0.0
+    return direction
+
+
+def random_direction(estimator, random_state=None, normalization="filter"):
+    """A random direction in parameter space around a fitted estimator's weights.
+
+    Parameters
+    ----------
+    estimator : fitted FastBPClassifier or FastBPRegressor
+    random_state : int, RandomState instance or None, default=None
+        Seeds the Gaussian draw.
+    normalization : {'filter', 'layer'} or None, default='filter'
+        'filter': each unit's incoming weights are rescaled to the norm of that
+        unit's fitted incoming weights (Li et al., 2018); 'layer': each layer's
+        block to the norm of the fitted block; None: the raw Gaussian draw. Bias
+        directions are zero with either normalisation.
+
+    Returns
+    -------
+    direction : list of ndarray
+        Shaped like ``estimator.coefs_ + estimator.intercepts_``.
+    """
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(
+            f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}."
+        )
+    estimator._fitted_model()
+    rng = check_random_state(random_state)
+    direction = rng.standard_normal(estimator._network.layout.size)
+    if normalization is not None:
+        _normalize(estimator, direction, normalization)
+    return _unflatten(estimator, direction)
+
+
+def _objective_on(estimator, X, y, sample_weight):
+    """``loss(theta)`` on (X, y): the estimator's training objective, vectorised data."""
+    network = estimator._network
+    X, Y, weights = estimator._objective_data(X, y, sample_weight)
+    alpha = float(estimator.alpha)
+
+    def loss(theta):
+        return _objective.value(network, theta, X, Y, weights, alpha)
+
+    return loss
+
+
+def line(estimator, X, y, *, distance=1.0, steps=51, random_state=None, direction=None,
+         sample_weight=None):  # fmt: skip
+    """The loss along one direction: ``L(theta* + alpha * delta)``.
+
+    Parameters
+    ----------
+    estimator : fitted FastBPClassifier or FastBPRegressor
+    X, y : the data the loss is measured on
+    distance : float, default=1.0
+        ``alpha`` runs from ``-distance`` to ``distance``.
+    steps : int, default=51
+    random_state : int, RandomState instance or None, default=None
+        Seeds :func:`random_direction` (filter normalised) when ``direction`` is None.
+    direction : list of ndarray, optional
+        Shaped like ``coefs_ + intercepts_``.
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    alphas : ndarray of shape (steps,)
+    losses : ndarray of shape (steps,)
+    """
+    if direction is None:
+        direction = random_direction(estimator, random_state)
+    delta = _flatten(estimator, direction)
+    theta = estimator._theta.astype(np.float64)
+    loss = _objective_on(estimator, X, y, sample_weight)
+    alphas = np.linspace(-distance, distance, steps)
+    return alphas, np.array([loss(theta + a * delta) for a in alphas])
+
+
+def plane(estimator, X, y, *, distance=1.0, steps=51, random_state=None,
+          directions=None, sample_weight=None):  # fmt: skip
+    """The loss on a plane: ``L(theta* + alpha * delta + beta * eta)``.
+
+    Parameters are as for :func:`line`; ``directions`` is a pair ``(delta, eta)``
+    (e.g. from :func:`trajectory_directions`), else two filter-normalised random
+    directions are drawn from ``random_state``.
+
+    Returns
+    -------
+    alphas, betas : ndarray of shape (steps,)
+    losses : ndarray of shape (steps, steps)
+        ``losses[i, j]`` is the loss at ``(alphas[i], betas[j])``.
+    """
+    if directions is None:
+        rng = check_random_state(random_state)
+        directions = (random_direction(estimator, rng), random_direction(estimator, rng))
+    delta, eta = (_flatten(estimator, d) for d in directions)
+    theta = estimator._theta.astype(np.float64)
+    loss = _objective_on(estimator, X, y, sample_weight)
+    alphas = np.linspace(-distance, distance, steps)
+    betas = np.linspace(-distance, distance, steps)
+    losses = np.array([[loss(theta + a * delta + b * eta) for b in betas] for a in alphas])
+    return alphas, betas, losses
+
+
+def interpolate(estimator_a, estimator_b, X, y, *, steps=51, sample_weight=None):
+    """The loss along the segment between two fitted models of the same network.
+
+    ``theta(t) = (1 - t) theta_a + t theta_b`` for ``t`` in [0, 1], measured with
+    ``estimator_a``'s objective (its loss and ``alpha``), e.g. between a per-example
+    and a full-batch fit from the same initial weights.
+
+    Returns
+    -------
+    ts : ndarray of shape (steps,)
+    losses : ndarray of shape (steps,)
+    """
+    a, b = estimator_a._fitted_model(), estimator_b._fitted_model()
+    if a[0].layout.sizes != b[0].layout.sizes:
+        raise ValueError(
+            f"Both models need the same layer sizes to interpolate between them, got "
+            f"{a[0].layout.sizes} and {b[0].layout.sizes}."
+        )
+    theta_a = a[1].astype(np.float64)
+    theta_b = b[1].astype(np.float64)
+    loss = _objective_on(estimator_a, X, y, sample_weight)
+    ts = np.linspace(0.0, 1.0, steps)
+    return ts, np.array([loss((1 - t) * theta_a + t * theta_b) for t in ts])
+
+
+def record_trajectory(estimator, X, y, *, epochs, classes=None):
+    """Train a clone of ``estimator`` epoch by epoch, keeping the weights after each.
+
+    Each epoch is one ``partial_fit`` call over (X, y) (``classes`` defaults to
+    ``np.unique(y)`` for a classifier). Returns the trained clone and the flat
+    parameter vectors after each epoch, shape ``(epochs, n_parameters)``, for
+    :func:`trajectory_directions`.
+    """
+    model = clone(estimator)
+    extra = {}
+    if is_classifier(estimator):
+        extra["classes"] = np.unique(y) if classes is None else classes
+    thetas = []
+    for _ in range(epochs):
+        model.partial_fit(X, y, **extra)
+        thetas.append(model._theta.astype(np.float64))
+    return model, np.array(thetas)
+
+
+def trajectory_directions(estimator, thetas):
+    """The plane through a fitted model that best holds its training trajectory.
+
+    The first two principal components of ``thetas - theta*`` (``theta*`` the
+    estimator's weights), as Li et al. do to draw optimiser paths.
+
+    Returns
+    -------
+    directions : (delta, eta), each shaped like ``coefs_ + intercepts_``
+    coordinates : ndarray of shape (len(thetas), 2)
+        Each trajectory point projected on the plane.
+    explained : ndarray of shape (2,)
+        Share of the trajectory's variance along each direction.
+    """
+    theta = estimator._theta.astype(np.float64)
+    offsets = np.asarray(thetas, dtype=np.float64) - theta
+    _, singular, components = np.linalg.svd(offsets, full_matrices=False)
+    basis = components[:2]
+    coordinates = offsets @ basis.T
+    explained = singular[:2] ** 2 / max(np.sum(singular**2), 1e-300)
+    directions = tuple(_unflatten(estimator, d) for d in basis)
+    return directions, coordinates, explained
