@@ -627,6 +627,56 @@ def hogwild_epoch(
     return losses.sum(), penalties.sum()
 
 
+@njit(**jit_options)
+def explain_example(x, target, weight, theta, network, learning_rate, decay, record):
+    """One per-example SGD step of ``theta`` (in place) that records its quantities.
+
+    The same primitives as :func:`sgd_epoch` (``_forward_layer``, ``activate``,
+    ``output_delta``, ``derivative``, ``_update_layer``), unfused, so that
+    :mod:`fastbp.explain` can show every intermediate of the step the kernels take.
+    ``record`` is ``(nets, outs, slopes, deltas)``, each ``n_units`` long in the
+    layer layout of ``unit_offsets``: net inputs, outputs ``f(net)``, ``f'(net)``
+    and ``dE/dnet``. Returns the example's weighted loss.
+    """
+    nets, outs, slopes, deltas = record
+    sizes, _, _, unit_offsets, hidden_code, out_code, loss_code = network
+    n_layers = sizes.shape[0] - 1
+    inputs = x
+    for layer in range(n_layers):
+        net = _forward_layer(theta, network, layer, inputs, outs)
+        code = out_code if layer == n_layers - 1 else hidden_code
+        for k in range(net.shape[0]):
+            nets[unit_offsets[layer] + k] = net[k]
+        activate(code, net)
+        for k in range(net.shape[0]):
+            slopes[unit_offsets[layer] + k] = derivative(code, net[k])
+        inputs = net
+    out = outs[unit_offsets[n_layers - 1] : unit_offsets[n_layers]]
+    loss = weight * example_loss(loss_code, out_code, out, target)
+    output_delta(
+        loss_code, out_code, out, target, weight,
+        deltas[unit_offsets[n_layers - 1] : unit_offsets[n_layers]],
+    )  # fmt: skip
+    for layer in range(n_layers - 1, -1, -1):
+        delta = deltas[unit_offsets[layer] : unit_offsets[layer + 1]]
+        if layer == 0:
+            _update_layer(
+                theta, network, 0, x, delta, learning_rate, decay, None, None, None,
+                None, None,
+            )  # fmt: skip
+        else:
+            inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
+            back = deltas[unit_offsets[layer - 1] : unit_offsets[layer]]
+            back[:] = 0.0
+            _update_layer(
+                theta, network, layer, inputs, delta, learning_rate, decay, None, back,
+                None, None, None,
+            )  # fmt: skip
+            for k in range(back.shape[0]):
+                back[k] *= derivative(hidden_code, inputs[k])
+    return loss
+
+
 @njit(**inline_options)
 def _layer_block(buffer, unit_offsets, layer, n_rows, n_units):
     """Contiguous ``(n_rows, n_units)`` block of layer ``layer`` in a chunk buffer."""
