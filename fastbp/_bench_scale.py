@@ -52,9 +52,9 @@ def hogwild_model(n_jobs, **params):
     return FastBPClassifier(n_jobs=n_jobs, **{**settings, **params})
 
 
-def hogwild(rounds=5):
+def hogwild(rounds=5, size=20_000):
     """Examples/s of n_jobs=2 and 1 on workload C, and test accuracy after equal epochs."""
-    (X, y), (X_test, y_test) = mnist_shaped()
+    (X, y), (X_test, y_test) = mnist_shaped(size, size // 5)
     models = {n_jobs: hogwild_model(n_jobs) for n_jobs in (1, 2)}
     for model in models.values():
         model.fit(X[:400], y[:400])  # compile, or load from the cache
@@ -78,7 +78,7 @@ def grid_candidates():
     }
 
 
-def grid_search_seconds(n_jobs, backend="threading"):
+def grid_search_seconds(n_jobs, backend="threading", epochs=40):
     """Wall time of GridSearchCV over :func:`grid_candidates` on digits (cv=2).
 
     ``refit=False``: the final refit on all the data is one fit that no backend can
@@ -93,7 +93,7 @@ def grid_search_seconds(n_jobs, backend="threading"):
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     search = GridSearchCV(
-        FastBPClassifier(max_iter=40, tol=0.0, random_state=0),
+        FastBPClassifier(max_iter=epochs, tol=0.0, random_state=0),
         grid_candidates(),
         cv=2,
         n_jobs=n_jobs,
@@ -105,13 +105,13 @@ def grid_search_seconds(n_jobs, backend="threading"):
     return time.perf_counter() - started
 
 
-def grid_search(rounds=3):
+def grid_search(rounds=3, epochs=40):
     """Seconds of the threaded grid search with n_jobs=1 and n_jobs=2, interleaved."""
     grid_search_seconds(1)  # compile, or load from the cache
     seconds = {1: [], 2: []}
     for _ in range(rounds):
         for n_jobs in seconds:
-            seconds[n_jobs].append(grid_search_seconds(n_jobs))
+            seconds[n_jobs].append(grid_search_seconds(n_jobs, epochs=epochs))
     return seconds
 
 
@@ -176,10 +176,10 @@ def sparse_contenders(X, y, epochs=3, mlp_examples=20):
     }
 
 
-def sparse_rates(rounds=3):
+def sparse_rates(rounds=3, documents=20_000, mlp_examples=20):
     """Examples/s of :func:`sparse_contenders` in interleaved rounds."""
-    X, y = text_like()
-    contenders = sparse_contenders(X, y)
+    X, y = text_like(documents)
+    contenders = sparse_contenders(X, y, mlp_examples=mlp_examples)
     rates = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, (fit, n) in contenders.items():
@@ -189,17 +189,22 @@ def sparse_rates(rounds=3):
     return X, rates
 
 
-def main(rounds=5):
-    """Entry point of ``python -m fastbp bench --scale``."""
+def main(rounds=5, small=False):
+    """Entry point of ``python -m fastbp bench --scale``.
+
+    ``small=True`` shrinks every workload tenfold or more: a smoke test of the code,
+    not a measurement.
+    """
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        rates, accuracy = hogwild(rounds)
+        rates, accuracy = hogwild(rounds, 2_000 if small else 20_000)
         print(
             f"Hogwild, workload C's network on learnable MNIST-shaped data "
-            f"(20,000 examples, {HOGWILD_EPOCHS} epochs per fit, float64)"
+            f"({2_000 if small else 20_000:,} examples, {HOGWILD_EPOCHS} epochs per fit, "
+            "float64)"
         )
         for n_jobs in rates:
             print(
@@ -211,7 +216,7 @@ def main(rounds=5):
         print(f"  n_jobs=2 / n_jobs=1 (per round): {_median_range(ratios)}x")
         print(f"  accuracy n_jobs=2 - n_jobs=1: {np.median(gap) * 100:+.2f} points")
 
-        seconds = grid_search(max(2, rounds // 2))
+        seconds = grid_search(max(2, rounds // 2), 3 if small else 40)
         print(
             "\nGridSearchCV, 8 candidates x 2 folds on digits, threading backend (seconds)"
         )
@@ -220,7 +225,9 @@ def main(rounds=5):
         speedup = np.array(seconds[1]) / np.array(seconds[2])
         print(f"  n_jobs=2 speed-up (per round): {_median_range(speedup)}x")
 
-        X, rates = sparse_rates(max(2, rounds // 2))
+        X, rates = sparse_rates(
+            max(2, rounds // 2), 1_000 if small else 20_000, 2 if small else 20
+        )
         print(
             f"\nSparse text-like data: {X.shape[0]:,} hashed documents, "
             f"{X.shape[1]:,} features, {X.nnz / X.shape[0]:.0f} non-zeros per row, "

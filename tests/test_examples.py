@@ -75,7 +75,7 @@ def test_bench_runs_and_reports(capsys):
 def test_scale_bench_runs_and_reports(capsys):
     from fastbp import _bench_scale
 
-    _bench_scale.main(rounds=1)
+    _bench_scale.main(rounds=1, small=True)
     out = capsys.readouterr().out
     assert "n_jobs=2 / n_jobs=1 (per round): " in out
     assert "accuracy n_jobs=2 - n_jobs=1: " in out
