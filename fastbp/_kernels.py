@@ -280,8 +280,30 @@ def _update_layer(
 
 
 @njit(**inline_options)
+def _example_views(network, outs, deltas):
+    """``(first layer's nets, output layer's outputs, output deltas)`` views."""
+    sizes, _, _, unit_offsets = network[:4]
+    n_layers = sizes.shape[0] - 1
+    return (
+        outs[unit_offsets[0] : unit_offsets[1]],
+        outs[unit_offsets[n_layers - 1] : unit_offsets[n_layers]],
+        deltas[unit_offsets[n_layers - 1] : unit_offsets[n_layers]],
+    )
+
+
+@njit(**inline_options)
 def _above_first_layer(
-    theta, network, outs, deltas, target, weight, learning_rate, decay, squared, momentum
+    theta,
+    network,
+    outs,
+    deltas,
+    views,
+    target,
+    weight,
+    learning_rate,
+    decay,
+    squared,
+    momentum,
 ):
     """One example's step above the first layer's weights; returns its weighted loss.
 
@@ -290,13 +312,12 @@ def _above_first_layer(
     layer down to the second back-propagates the deltas and updates the weights
     (adding their old squared norm to ``squared``), ending with the first layer's
     deltas in ``deltas``. The first layer's update is the caller's: dense and sparse
-    inputs differ only there.
+    inputs differ only there. ``views`` are :func:`_example_views`, made once per
+    epoch: slicing them here, once per example, costs reference counting.
     """
     sizes, _, _, unit_offsets, hidden_code, out_code, loss_code = network
     n_layers = sizes.shape[0] - 1
-    out = outs[unit_offsets[n_layers - 1] : unit_offsets[n_layers]]
-    out_delta = deltas[unit_offsets[n_layers - 1] : unit_offsets[n_layers]]
-    first_net = outs[unit_offsets[0] : unit_offsets[1]]
+    first_net, out, out_delta = views
     activate(out_code if n_layers == 1 else hidden_code, first_net)
     for layer in range(1, n_layers):
         inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
@@ -366,7 +387,8 @@ def sgd_epoch(
         ``sum_i alpha / 2 ||W_i||^2``, the L2 term of every one-example batch.
     """
     sizes, _, _, unit_offsets = network[:4]
-    first_net = outs[unit_offsets[0] : unit_offsets[1]]
+    views = _example_views(network, outs, deltas)
+    first_net = views[0]
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
     squared = np.zeros(1) if alpha != 0.0 else None
     data_loss = 0.0
@@ -389,6 +411,7 @@ def sgd_epoch(
             network,
             outs,
             deltas,
+            views,
             Y[i],
             sample_weight[i],
             learning_rate,
@@ -488,7 +511,8 @@ def sparse_sgd_epoch(
     n_out = sizes[1]
     w_start = weight_offsets[0]
     b_start = bias_offsets[0]
-    first_net = outs[unit_offsets[0] : unit_offsets[1]]
+    views = _example_views(network, outs, deltas)
+    first_net = views[0]
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
     squared = np.zeros(1) if alpha != 0.0 else None
     one = theta.dtype.type(1)
@@ -513,6 +537,7 @@ def sparse_sgd_epoch(
             network,
             outs,
             deltas,
+            views,
             Y[i],
             sample_weight[i],
             learning_rate,
