@@ -29,6 +29,17 @@ WORKLOADS = {
 }
 LEARNING_RATE = 0.01
 
+# What every comparison shares (the performance issue's setting): logistic hidden
+# units, no L2, the same step, examples in order, a fixed seed, no early stop.
+SETTINGS = dict(
+    activation="logistic",
+    alpha=0.0,
+    learning_rate_init=LEARNING_RATE,
+    shuffle=False,
+    random_state=0,
+    tol=0.0,
+)
+
 _PEAK_CODE = """
 import json, time, numpy as np
 from threadpoolctl import threadpool_limits, threadpool_info
@@ -164,15 +175,7 @@ def _contenders(name, X, y, hidden, loss, with_sklearn):
 
     classes = np.unique(y)
     epochs = EPOCHS[name]
-    common = dict(
-        hidden_layer_sizes=hidden,
-        activation="logistic",
-        alpha=0.0,
-        learning_rate_init=LEARNING_RATE,
-        shuffle=False,
-        random_state=0,
-        tol=0.0,
-    )
+    common = dict(hidden_layer_sizes=hidden, **SETTINGS)
     result = {}
     for batch_size in (1, 200):
         for dtype in (np.float64, np.float32):

@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+from ._bench import LEARNING_RATE, SETTINGS
+
 HOGWILD_EPOCHS = 2
 
 
@@ -39,16 +41,7 @@ def hogwild_model(n_jobs, **params):
     """Workload C's network and settings with ``n_jobs`` threads."""
     from fastbp import FastBPClassifier
 
-    settings = dict(
-        hidden_layer_sizes=(128,),
-        activation="logistic",
-        alpha=0.0,
-        learning_rate_init=0.01,
-        shuffle=False,
-        random_state=0,
-        tol=0.0,
-        max_iter=HOGWILD_EPOCHS,
-    )
+    settings = dict(hidden_layer_sizes=(128,), max_iter=HOGWILD_EPOCHS, **SETTINGS)
     return FastBPClassifier(n_jobs=n_jobs, **{**settings, **params})
 
 
@@ -141,27 +134,19 @@ def sparse_contenders(X, y, epochs=3, mlp_examples=20):
 
     from fastbp import FastBPClassifier
 
-    common = dict(
-        activation="logistic",
-        alpha=0.0,
-        learning_rate_init=0.01,
-        shuffle=False,
-        random_state=0,
-        tol=0.0,
-    )
-    linear = FastBPClassifier(hidden_layer_sizes=(), max_iter=epochs, **common)
-    hidden = FastBPClassifier(hidden_layer_sizes=(64,), max_iter=epochs, **common)
+    linear = FastBPClassifier(hidden_layer_sizes=(), max_iter=epochs, **SETTINGS)
+    hidden = FastBPClassifier(hidden_layer_sizes=(64,), max_iter=epochs, **SETTINGS)
     sgd = SGDClassifier(
         loss="log_loss",
         learning_rate="constant",
-        eta0=0.01,
+        eta0=LEARNING_RATE,
         alpha=0.0,
         shuffle=False,
         max_iter=epochs,
         tol=None,
     )
     mlp = MLPClassifier(
-        hidden_layer_sizes=(64,), solver="sgd", batch_size=1, momentum=0.0, **common
+        hidden_layer_sizes=(64,), solver="sgd", batch_size=1, momentum=0.0, **SETTINGS
     )
     n = len(y)
     for model in (linear, hidden):

@@ -110,6 +110,10 @@ def make_trainer(
     else:
         moving = None
 
+    def step_and_decay(learning_rate):
+        # In theta's dtype, so that float32 models never compute in float64.
+        return dtype.type(learning_rate), dtype.type(1.0 - learning_rate * alpha)
+
     if sparse.issparse(X):
         if batch_size != 1 or n_jobs != 1:
             raise ValueError(
@@ -131,8 +135,7 @@ def make_trainer(
                 sample_weight,
                 theta,
                 structure,
-                dtype.type(learning_rate),
-                dtype.type(1.0 - learning_rate * alpha),
+                *step_and_decay(learning_rate),
                 alpha,
                 outs,
                 deltas,
@@ -150,9 +153,7 @@ def make_trainer(
         rows = aligned_empty(pool * 2 * stride, dtype).reshape(pool, 2, stride)
 
         def run(order, learning_rate):
-            # In theta's dtype, so that float32 models never compute in float64.
-            step = dtype.type(learning_rate)
-            decay = dtype.type(1.0 - learning_rate * alpha)
+            step, decay = step_and_decay(learning_rate)
             common = (X, Y, order, sample_weight, theta, structure, step, decay, alpha)
             if threads == 1:
                 return _kernels.sgd_epoch(*common, outs[0], deltas[0], rows[0], moving)
