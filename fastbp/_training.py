@@ -12,6 +12,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _kernels
+from ._block_kernel import BLOCK_MIN_WEIGHTS, block_buffers, block_sgd_epoch
 from ._network import ALIGNMENT, aligned_empty
 
 # Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
@@ -87,7 +88,10 @@ def make_trainer(
         theta's dtype instead (per-example SGD on one thread only)
     sample_weight : 1-D array of theta's dtype
     batch_size : int
-        1 runs the fused per-example kernel; larger values run the mini-batch kernel
+        1 runs per-example SGD: serially and without momentum, a first layer of
+        ``BLOCK_MIN_WEIGHTS`` or more weights is updated in blocks of examples
+        (:func:`fastbp._block_kernel.block_sgd_epoch`, the same steps), otherwise
+        the fused one-example kernel runs. Larger values run the mini-batch kernel
         (``>= len(X)`` is the true gradient).
     learning_rate, alpha : float
         Default step size and L2 penalty.
@@ -151,10 +155,18 @@ def make_trainer(
         deltas = np.empty((pool, layout.n_units), dtype=dtype)
         stride = -(-X.shape[1] // ALIGNMENT) * ALIGNMENT
         rows = aligned_empty(pool * 2 * stride, dtype).reshape(pool, 2, stride)
+        # A wide first layer is read once per block of examples (serial, no momentum).
+        sizes = layout.sizes
+        blocked = (
+            threads == 1 and moving is None and sizes[0] * sizes[1] >= BLOCK_MIN_WEIGHTS
+        )
+        blocks = block_buffers(sizes[0], sizes[1], dtype) if blocked else None
 
         def run(order, learning_rate):
             step, decay = step_and_decay(learning_rate)
             common = (X, Y, order, sample_weight, theta, structure, step, decay, alpha)
+            if blocked and decay > 0:
+                return block_sgd_epoch(*common, outs[0], deltas[0], blocks)
             if threads == 1:
                 return _kernels.sgd_epoch(*common, outs[0], deltas[0], rows[0], moving)
             # Both settings belong to the calling thread: set and restored per call.

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import HIDDEN, LOSS_OUTPUTS, make_problem
 
-from fastbp import _kernels, reference
+from fastbp import _block_kernel, _kernels, reference
 from fastbp._functions import ACTIVATIONS
 from fastbp._training import make_trainer
 
@@ -42,38 +42,139 @@ def test_epoch_matches_reference(rng, hidden, loss, out, batch_size):
     for n_hidden in range(4):
         sizes = random_sizes(rng, n_hidden, out)
         network, theta, X, Y, sample_weight = make_problem(rng, sizes, hidden, loss, out)
-        order = rng.permutation(X.shape[0]).astype(np.int64)
         batch = X.shape[0] if batch_size == "full" else batch_size
-        learning_rate, alpha = 0.01, 0.01
+        check_epoch(rng, network, theta, X, Y, sample_weight, batch, 0.01, 0.01)
 
-        expected_params, data_loss, penalty = reference.epoch(
-            reference_params(network, theta),
+
+def check_epoch(rng, network, theta, X, Y, sample_weight, batch, learning_rate, alpha):
+    """One make_trainer epoch equals the reference's (weights and loss, to 1e-10)."""
+    order = rng.permutation(X.shape[0]).astype(np.int64)
+    expected_params, data_loss, penalty = reference.epoch(
+        reference_params(network, theta),
+        X,
+        Y,
+        order,
+        sample_weight,
+        *names(network),
+        learning_rate,
+        alpha,
+        batch,
+    )
+    expected_loss = data_loss / sample_weight.sum() + penalty / X.shape[0]
+
+    trained = theta.copy()
+    epoch = make_trainer(network, trained, X, Y, sample_weight, batch, learning_rate, alpha)
+    loss_value = epoch(order)
+
+    expected = flatten(expected_params)
+    assert np.isfinite(expected).all()
+    assert np.max(np.abs(trained - expected)) <= 1e-10 * np.max(np.abs(expected))
+    assert loss_value == pytest.approx(expected_loss, rel=1e-10)
+    assert not np.array_equal(trained, theta)
+
+
+@pytest.fixture
+def count_block_epochs(monkeypatch):
+    """Every first layer is trained in blocks; returns the list of block epochs run."""
+    calls = []
+    kernel = _block_kernel.block_sgd_epoch
+
+    def spy(*args):
+        calls.append(args[2].shape[0])
+        return kernel(*args)
+
+    monkeypatch.setattr("fastbp._training.BLOCK_MIN_WEIGHTS", 0)
+    monkeypatch.setattr("fastbp._training.block_sgd_epoch", spy)
+    return calls
+
+
+@pytest.mark.parametrize("loss,out", LOSS_OUTPUTS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_block_epoch_matches_reference(rng, hidden, loss, out, count_block_epochs):
+    # Every number of examples around the block size (the last block partial, a
+    # single block, one example), no hidden layer to three, odd and even widths.
+    for n_hidden, n_samples in [(0, 9), (1, 1), (1, 23), (2, 4), (3, 6), (1, 3)]:
+        sizes = random_sizes(rng, n_hidden, out)
+        network, theta, X, Y, sample_weight = make_problem(
+            rng, sizes, hidden, loss, out, n_samples=n_samples
+        )
+        check_epoch(rng, network, theta, X, Y, sample_weight, 1, 0.01, 0.01)
+    assert count_block_epochs == [9, 1, 23, 4, 6, 3]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.01])
+def test_block_epoch_matches_reference_on_a_wide_layer(rng, alpha, count_block_epochs):
+    # Wide enough for the two-row pass and its odd last row, many blocks.
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (37, 9, 3), "logistic", "log_loss", "softmax", n_samples=101
+    )
+    check_epoch(rng, network, theta, X, Y, sample_weight, 1, 0.05, alpha)
+    assert count_block_epochs == [101]
+
+
+def test_block_epoch_folds_a_small_scale(rng, count_block_epochs):
+    # decay = 1 - 0.1 * 5 = 0.5 halves the first layer's scale at every example: it
+    # falls below SMALLEST_SCALE and is folded into the weights every 20 examples.
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (6, 5, 2), "tanh", "squared_error", "identity", n_samples=70
+    )
+    check_epoch(rng, network, theta, X, Y, sample_weight, 1, 0.1, 5.0)
+    assert count_block_epochs == [70]
+
+
+def test_step_that_zeroes_the_weights_runs_unblocked(rng, count_block_epochs):
+    # learning_rate * alpha = 1: decay is 0, the weights cannot be held as
+    # scale * V, and the one-example kernel runs.
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (6, 5, 2), "tanh", "squared_error", "identity", n_samples=10
+    )
+    check_epoch(rng, network, theta, X, Y, sample_weight, 1, 0.5, 2.0)
+    assert count_block_epochs == []
+
+
+def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
+    # By default only a first layer of BLOCK_MIN_WEIGHTS or more runs in blocks, and
+    # only serially without momentum.
+    calls = []
+    kernel = _block_kernel.block_sgd_epoch
+    monkeypatch.setattr(
+        "fastbp._training.block_sgd_epoch", lambda *a: calls.append(1) or kernel(*a)
+    )
+    width = _block_kernel.BLOCK_MIN_WEIGHTS // 8
+    for sizes, momentum, n_jobs, blocked in [
+        ((8, width, 2), 0.0, 1, True),
+        ((8, width - 1, 2), 0.0, 1, False),
+        ((8, width, 2), 0.5, 1, False),
+        ((8, width, 2), 0.0, 2, False),
+    ]:
+        calls.clear()
+        network, theta, X, Y, sample_weight = make_problem(
+            rng, sizes, "relu", "log_loss", "logistic", n_samples=8
+        )
+        velocity = np.zeros_like(theta)
+        epoch = make_trainer(
+            network,
+            theta,
             X,
             Y,
-            order,
             sample_weight,
-            *names(network),
-            learning_rate,
-            alpha,
-            batch,
+            1,
+            0.01,
+            0.0,
+            momentum,
+            False,
+            velocity,
+            n_jobs,
         )
-        expected_loss = data_loss / sample_weight.sum() + penalty / X.shape[0]
-
-        trained = theta.copy()
-        epoch = make_trainer(
-            network, trained, X, Y, sample_weight, batch, learning_rate, alpha
-        )
-        loss_value = epoch(order)
-
-        expected = flatten(expected_params)
-        assert np.isfinite(expected).all()
-        assert np.max(np.abs(trained - expected)) <= 1e-10 * np.max(np.abs(expected))
-        assert loss_value == pytest.approx(expected_loss, rel=1e-10)
-        assert not np.array_equal(trained, theta)
+        epoch(np.arange(8))
+        assert calls == ([1] if blocked else [])
 
 
-@pytest.mark.parametrize("batch_size", [1, 5])
-def test_float32_epoch_close_to_float64(rng, batch_size):
+@pytest.mark.parametrize("batch_size", [1, "1, blocks", 5])
+def test_float32_epoch_close_to_float64(rng, batch_size, monkeypatch):
+    if batch_size == "1, blocks":
+        monkeypatch.setattr("fastbp._training.BLOCK_MIN_WEIGHTS", 0)
+        batch_size = 1
     network, theta, X, Y, sample_weight = make_problem(
         rng, (4, 6, 5, 2), "tanh", "log_loss", "logistic"
     )

@@ -13,8 +13,12 @@ from fastbp import FastBPClassifier
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-@pytest.mark.parametrize("batch_size", [1, 16])
-def test_kernels_allocate_nothing_per_example(batch_size):
+@pytest.mark.parametrize(
+    "batch_size,n_features",
+    # 300 x 16 first-layer weights are trained in blocks (_block_kernel).
+    [(1, 20), (1, 300), (16, 20)],
+)
+def test_kernels_allocate_nothing_per_example(batch_size, n_features):
     # Numba's own allocator is not seen by tracemalloc: count its allocations in a
     # fresh interpreter with NUMBA_NRT_STATS=1. An epoch of 4000 examples must
     # allocate exactly as much as an epoch of 40.
@@ -28,10 +32,10 @@ def test_kernels_allocate_nothing_per_example(batch_size):
         from fastbp._training import make_trainer
 
         rng = np.random.default_rng(0)
-        network = Network(Layout((20, 16, 8, 3)), ACTIVATIONS["tanh"],
+        network = Network(Layout(({n_features}, 16, 8, 3)), ACTIVATIONS["tanh"],
                           ACTIVATIONS["softmax"], LOSSES["log_loss"])
         theta = init_theta(network.layout, np.float64, rng, network.hidden_code)
-        X = rng.normal(size=(4000, 20))
+        X = rng.normal(size=(4000, {n_features}))
         Y = np.eye(3)[rng.integers(0, 3, 4000)]
         epoch = make_trainer(network, theta, X, Y, np.ones(4000), {batch_size}, 0.01,
                              1e-4)

@@ -1,0 +1,278 @@
+"""Per-example SGD whose first-layer weights are read once per block of examples.
+
+Exactly the per-example SGD of :func:`fastbp._kernels.sgd_epoch` (the same steps,
+in the same order; results differ only by rounding), arranged so that a wide first
+layer costs one pass over its weights per ``BLOCK`` examples instead of one per
+example. That pass is what bounds a 784-128-10 network: its 800 KB of float64
+weights do not fit in L2, and streaming them from L3 once per example leaves the
+FMA units idle.
+
+The first layer's step for example ``t`` is the rank-one update
+``W <- decay W - lr d_t x_t^T``. The weights are held as ``scale * V`` (as the
+sparse kernel does), so that the step is ``scale <- decay scale`` and
+``V <- V - (lr / scale) d_t x_t^T``: a pure rank-one update of V. Then:
+
+- the net inputs of the block's examples are ``V x_m`` for the V at the start of
+  the block (computed by the previous block's pass), corrected for the updates of
+  the block's earlier examples: ``V_m x_m = V x_m - sum_{l<m} g_l (x_l . x_m)``
+  with ``g_l = (lr / scale_l) d_l``. The dot products are a 4x4 Gram matrix;
+- the block's examples are then processed one after the other exactly as in
+  :func:`fastbp._kernels.sgd_epoch` (forward above the first layer, deltas, the
+  upper layers' updates), each one's first-layer update kept pending as ``g_l``;
+- one pass over V applies the block's pending updates and computes ``V x`` for the
+  next block's examples.
+
+The L2 term of the loss needs ``||W||^2`` before every example: ``||V||^2`` is
+kept up to date from ``||V - g x^T||^2 = ||V||^2 - 2 g.(V x) + ||g||^2 ||x||^2``,
+whose ``V x`` and ``||x||^2`` the block already has.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._functions import jit_options
+from ._kernels import SMALLEST_SCALE, _above_first_layer, _copy, _example_views, _fold_scale
+from ._network import ALIGNMENT, aligned_empty
+
+# Examples whose first-layer updates share one pass over the weights. 4 examples
+# and 2 weight rows per inner loop was the fastest of the shapes measured (1-4
+# examples x 1-4 rows) on 784-128-10: about 1.6x the one-example pass in float64
+# and in float32; more examples run out of registers.
+BLOCK = 4
+
+# A first layer smaller than this many weights stays in L1/L2 anyway, and the
+# block's bookkeeping costs about what it saves: measured against the one-example
+# kernel, 0.82x on 2-4-1, 0.97x on 20-50-2, 1.05x on 64-32-10, 1.10x on 50-100-2,
+# 1.40x on 100-200-10, 1.56x on 784-128-10. The kernel also takes a few seconds
+# longer to compile than ``sgd_epoch`` (once, then it is cached): digits-sized
+# networks keep the one-example kernel and their quick first fit.
+BLOCK_MIN_WEIGHTS = 4096
+
+
+def block_buffers(n_features, n_hidden, dtype):
+    """Preallocated ``(rows, products, pending, gram, current)`` of :func:`block_sgd_epoch`.
+
+    ``rows`` holds two blocks of input rows, each row 64-byte aligned.
+    """
+    stride = -(-n_features // ALIGNMENT) * ALIGNMENT
+    rows = aligned_empty(2 * BLOCK * stride, dtype).reshape(2, BLOCK, stride)
+    return (
+        rows,
+        np.zeros((2, BLOCK, n_hidden), dtype=dtype),
+        np.zeros((BLOCK, n_hidden), dtype=dtype),
+        np.zeros((BLOCK, BLOCK), dtype=dtype),
+        np.zeros(n_hidden, dtype=dtype),
+    )
+
+
+@njit(**jit_options)
+def _load_block(X, order, start, n_examples, block, n_in):
+    """Copy ``X[order[start:start + BLOCK]]`` into ``block``; rows past the end are 0."""
+    for m in range(BLOCK):
+        row = block[m, :n_in]
+        if start + m < n_examples:
+            _copy(row, X[order[start + m]])
+        else:
+            for i in range(n_in):
+                row[i] = 0.0
+
+
+@njit(**jit_options)
+def _block_pass(theta, w_start, n_in, n_out, xs, zs, pending, products):
+    """``V -= sum_m pending[m] xs[m]^T``, then ``products[m] = V zs[m]``, in one pass.
+
+    Two rows of V at a time; each weight is loaded and stored once. Not inlined:
+    it runs once per block, and one compiled copy serves both call sites.
+    """
+    x0 = xs[0, :n_in]
+    x1 = xs[1, :n_in]
+    x2 = xs[2, :n_in]
+    x3 = xs[3, :n_in]
+    z0 = zs[0, :n_in]
+    z1 = zs[1, :n_in]
+    z2 = zs[2, :n_in]
+    z3 = zs[3, :n_in]
+    zero = theta.dtype.type(0)
+    full = n_out - n_out % 2
+    for j in range(0, full, 2):
+        # One slice per row: LLVM vectorises slices, not offsets into one array.
+        row = w_start + j * n_in
+        v = theta[row : row + n_in]
+        u = theta[row + n_in : row + 2 * n_in]
+        g0 = pending[0, j]
+        g1 = pending[1, j]
+        g2 = pending[2, j]
+        g3 = pending[3, j]
+        h0 = pending[0, j + 1]
+        h1 = pending[1, j + 1]
+        h2 = pending[2, j + 1]
+        h3 = pending[3, j + 1]
+        a0 = a1 = a2 = a3 = zero
+        b0 = b1 = b2 = b3 = zero
+        for i in range(n_in):
+            y0 = x0[i]
+            y1 = x1[i]
+            y2 = x2[i]
+            y3 = x3[i]
+            w = v[i] - g0 * y0 - g1 * y1 - g2 * y2 - g3 * y3
+            w2 = u[i] - h0 * y0 - h1 * y1 - h2 * y2 - h3 * y3
+            v[i] = w
+            u[i] = w2
+            c = z0[i]
+            a0 += w * c
+            b0 += w2 * c
+            c = z1[i]
+            a1 += w * c
+            b1 += w2 * c
+            c = z2[i]
+            a2 += w * c
+            b2 += w2 * c
+            c = z3[i]
+            a3 += w * c
+            b3 += w2 * c
+        products[0, j] = a0
+        products[1, j] = a1
+        products[2, j] = a2
+        products[3, j] = a3
+        products[0, j + 1] = b0
+        products[1, j + 1] = b1
+        products[2, j + 1] = b2
+        products[3, j + 1] = b3
+    for j in range(full, n_out):
+        row = w_start + j * n_in
+        v = theta[row : row + n_in]
+        g0 = pending[0, j]
+        g1 = pending[1, j]
+        g2 = pending[2, j]
+        g3 = pending[3, j]
+        a0 = a1 = a2 = a3 = zero
+        for i in range(n_in):
+            w = v[i] - g0 * x0[i] - g1 * x1[i] - g2 * x2[i] - g3 * x3[i]
+            v[i] = w
+            a0 += w * z0[i]
+            a1 += w * z1[i]
+            a2 += w * z2[i]
+            a3 += w * z3[i]
+        products[0, j] = a0
+        products[1, j] = a1
+        products[2, j] = a2
+        products[3, j] = a3
+
+
+@njit(**jit_options)
+def block_sgd_epoch(
+    X,
+    Y,
+    order,
+    sample_weight,
+    theta,
+    network,
+    learning_rate,
+    decay,
+    alpha,
+    outs,
+    deltas,
+    buffers,
+):
+    """:func:`fastbp._kernels.sgd_epoch` without momentum, the first layer in blocks.
+
+    ``buffers`` are :func:`block_buffers`; ``decay`` must be positive (the weights
+    are held as ``scale * V``). Returns ``(data_loss, penalty)`` as ``sgd_epoch``.
+    """
+    rows, products, pending, gram, current = buffers
+    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
+    n_in = sizes[0]
+    n_out = sizes[1]
+    w_start = weight_offsets[0]
+    biases = theta[bias_offsets[0] : bias_offsets[0] + n_out]
+    views = _example_views(network, outs, deltas)
+    first_net = views[0]
+    first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
+    squared = np.zeros(1) if alpha != 0.0 else None
+    one = theta.dtype.type(1)
+    zero = theta.dtype.type(0)
+    scale = one
+    norm = 0.0  # ||V||^2, while alpha > 0
+    if alpha != 0.0:
+        for k in range(w_start, w_start + n_in * n_out):
+            norm += theta[k] * theta[k]
+    data_loss = 0.0
+    penalty = 0.0
+    n_examples = order.shape[0]
+    n_blocks = -(-n_examples // BLOCK)
+    if n_blocks == 0:
+        return data_loss, penalty
+    # The first block's products: a pass that applies no update.
+    _load_block(X, order, 0, n_examples, rows[0], n_in)
+    for m in range(BLOCK):
+        for j in range(n_out):
+            pending[m, j] = zero
+    _block_pass(theta, w_start, n_in, n_out, rows[0], rows[0], pending, products[0])
+    for block in range(n_blocks):
+        side = block % 2
+        xs = rows[side]
+        first = block * BLOCK
+        count = min(BLOCK, n_examples - first)
+        for low in range(count):
+            for high in range(low, count):
+                total = zero
+                xl = xs[low, :n_in]
+                xh = xs[high, :n_in]
+                for i in range(n_in):
+                    total += xl[i] * xh[i]
+                gram[low, high] = total
+        for m in range(count):
+            i = order[first + m]
+            product = products[side, m]
+            for j in range(n_out):
+                q = product[j]
+                for low in range(m):
+                    q -= pending[low, j] * gram[low, m]
+                current[j] = q
+                first_net[j] = biases[j] + scale * q
+            if squared is not None:
+                squared[0] = scale * scale * norm
+            data_loss += _above_first_layer(
+                theta,
+                network,
+                outs,
+                deltas,
+                views,
+                Y[i],
+                sample_weight[i],
+                learning_rate,
+                decay,
+                squared,
+                None,
+            )
+            for j in range(n_out):
+                biases[j] -= learning_rate * first_delta[j]
+            scale *= decay
+            step = learning_rate / scale
+            along = 0.0
+            size = 0.0
+            for j in range(n_out):
+                g = step * first_delta[j]
+                pending[m, j] = g
+                along += g * current[j]
+                size += g * g
+            if squared is not None:
+                norm += size * gram[m, m] - 2.0 * along
+                penalty += 0.5 * alpha * squared[0]
+        for m in range(count, BLOCK):
+            for j in range(n_out):
+                pending[m, j] = zero
+        following = rows[1 - side]
+        if block + 1 < n_blocks:
+            _load_block(X, order, first + BLOCK, n_examples, following, n_in)
+        _block_pass(theta, w_start, n_in, n_out, xs, following, pending, products[1 - side])
+        if scale < SMALLEST_SCALE:
+            _fold_scale(theta, network, scale)
+            for m in range(BLOCK):
+                for j in range(n_out):
+                    products[1 - side, m, j] *= scale
+            norm *= scale * scale
+            scale = one
+    if scale != one:
+        _fold_scale(theta, network, scale)
+    return data_loss, penalty
