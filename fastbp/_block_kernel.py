@@ -49,19 +49,22 @@ BLOCK = 4
 BLOCK_MIN_WEIGHTS = 4096
 
 
-def block_buffers(n_features, n_hidden, dtype):
+def block_buffers(n_features, n_hidden, dtype, threads=None):
     """Preallocated ``(rows, products, pending, gram, current)`` of :func:`block_sgd_epoch`.
 
-    ``rows`` holds two blocks of input rows, each row 64-byte aligned.
+    ``rows`` holds two blocks of input rows, each row 64-byte aligned. With
+    ``threads``, every array gets a leading axis of that length: one set per thread
+    (:func:`fastbp._hogwild.hogwild_epoch`).
     """
+    lead = () if threads is None else (threads,)
     stride = -(-n_features // ALIGNMENT) * ALIGNMENT
-    rows = aligned_empty(2 * BLOCK * stride, dtype).reshape(2, BLOCK, stride)
+    rows = aligned_empty(max(1, threads or 1) * 2 * BLOCK * stride, dtype)
     return (
-        rows,
-        np.zeros((2, BLOCK, n_hidden), dtype=dtype),
-        np.zeros((BLOCK, n_hidden), dtype=dtype),
-        np.zeros((BLOCK, BLOCK), dtype=dtype),
-        np.zeros(n_hidden, dtype=dtype),
+        rows.reshape(*lead, 2, BLOCK, stride),
+        np.zeros((*lead, 2, BLOCK, n_hidden), dtype=dtype),
+        np.zeros((*lead, BLOCK, n_hidden), dtype=dtype),
+        np.zeros((*lead, BLOCK, BLOCK), dtype=dtype),
+        np.zeros((*lead, n_hidden), dtype=dtype),
     )
 
 

@@ -14,7 +14,7 @@ example's sample weight and ``W`` the weights (biases are not penalised). With
 """
 
 import numpy as np
-from numba import get_thread_id, njit, prange
+from numba import njit
 
 from ._functions import (
     activate,
@@ -621,65 +621,6 @@ def sparse_sgd_epoch(
     if scale != one:
         _fold_scale(theta, network, scale)
     return data_loss, penalty
-
-
-# Parts per thread of a Hogwild epoch: handed out one at a time, so that a thread
-# slowed down (by a noisy neighbour on a shared machine) takes fewer of them.
-HOGWILD_PARTS_PER_THREAD = 8
-
-
-@njit(parallel=True, **jit_options)
-def hogwild_epoch(
-    X,
-    Y,
-    order,
-    sample_weight,
-    theta,
-    network,
-    learning_rate,
-    decay,
-    alpha,
-    outs,
-    deltas,
-    rows,
-    momentum,
-    n_threads,
-):
-    """One epoch of lock-free parallel per-example SGD (Hogwild!, Niu et al. 2011).
-
-    ``order`` is cut into ``n_threads * HOGWILD_PARTS_PER_THREAD`` contiguous parts,
-    handed out to the threads one at a time (the caller sets Numba's thread count and
-    a parallel chunk size of 1: set in here, they would make the kernel uncachable).
-    Each thread runs :func:`sgd_epoch` (the same per-example step, not a copy of it)
-    on its parts with its own buffers ``outs[t]``, ``deltas[t]`` and ``rows[t]``
-    (``t`` its Numba thread id), all threads updating the shared ``theta`` (and
-    velocity) without locks. Updates that race overwrite each other, so results are
-    not bit-reproducible. Returns the summed ``(data_loss, penalty)`` of all parts.
-    """
-    n_parts = n_threads * HOGWILD_PARTS_PER_THREAD
-    n_examples = order.shape[0]
-    losses = np.zeros(n_parts)
-    penalties = np.zeros(n_parts)
-    for part in prange(n_parts):
-        start = part * n_examples // n_parts
-        stop = (part + 1) * n_examples // n_parts
-        t = get_thread_id()
-        losses[part], penalties[part] = sgd_epoch(
-            X,
-            Y,
-            order[start:stop],
-            sample_weight,
-            theta,
-            network,
-            learning_rate,
-            decay,
-            alpha,
-            outs[t],
-            deltas[t],
-            rows[t],
-            momentum,
-        )
-    return losses.sum(), penalties.sum()
 
 
 @njit(**jit_options)

@@ -13,6 +13,7 @@ from scipy import sparse
 
 from . import _kernels
 from ._block_kernel import BLOCK_MIN_WEIGHTS, block_buffers, block_sgd_epoch
+from ._hogwild import hogwild_epoch
 from ._network import ALIGNMENT, aligned_empty
 
 # Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
@@ -102,7 +103,7 @@ def make_trainer(
     velocity : ndarray shaped like theta, updated in place; required if momentum > 0
     n_jobs : int, default=1
         Threads of per-example SGD: more than 1 runs Hogwild!
-        (:func:`fastbp._kernels.hogwild_epoch`); mini-batches ignore it.
+        (:func:`fastbp._hogwild.hogwild_epoch`); mini-batches ignore it.
     """
     layout = network.layout
     structure = network.structure
@@ -155,27 +156,35 @@ def make_trainer(
         deltas = np.empty((pool, layout.n_units), dtype=dtype)
         stride = -(-X.shape[1] // ALIGNMENT) * ALIGNMENT
         rows = aligned_empty(pool * 2 * stride, dtype).reshape(pool, 2, stride)
-        # A wide first layer is read once per block of examples (serial, no momentum).
+        # A wide first layer is read once per block of examples, without momentum;
+        # on several threads only without L2 (see hogwild_epoch).
         sizes = layout.sizes
         blocked = (
-            threads == 1 and moving is None and sizes[0] * sizes[1] >= BLOCK_MIN_WEIGHTS
+            moving is None
+            and sizes[0] * sizes[1] >= BLOCK_MIN_WEIGHTS
+            and (threads == 1 or alpha == 0.0)
         )
-        blocks = block_buffers(sizes[0], sizes[1], dtype) if blocked else None
+        if blocked:
+            blocks = block_buffers(
+                sizes[0], sizes[1], dtype, None if threads == 1 else pool
+            )
+        else:
+            blocks = None
 
         def run(order, learning_rate):
             step, decay = step_and_decay(learning_rate)
             common = (X, Y, order, sample_weight, theta, structure, step, decay, alpha)
-            if blocked and decay > 0:
-                return block_sgd_epoch(*common, outs[0], deltas[0], blocks)
             if threads == 1:
+                if blocked and decay > 0:
+                    return block_sgd_epoch(*common, outs[0], deltas[0], blocks)
                 return _kernels.sgd_epoch(*common, outs[0], deltas[0], rows[0], moving)
             # Both settings belong to the calling thread: set and restored per call.
             previous = numba.get_num_threads()
             numba.set_num_threads(threads)
             try:
                 with numba.parallel_chunksize(1):
-                    return _kernels.hogwild_epoch(
-                        *common, outs, deltas, rows, moving, threads
+                    return hogwild_epoch(
+                        *common, outs, deltas, rows, moving, blocks, threads
                     )
             finally:
                 numba.set_num_threads(previous)

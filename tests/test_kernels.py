@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import HIDDEN, LOSS_OUTPUTS, make_problem
 
-from fastbp import _block_kernel, _kernels, reference
+from fastbp import _block_kernel, _hogwild, _kernels, reference
 from fastbp._functions import ACTIVATIONS
 from fastbp._training import make_trainer
 
@@ -133,21 +133,36 @@ def test_step_that_zeroes_the_weights_runs_unblocked(rng, count_block_epochs):
 
 
 def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
-    # By default only a first layer of BLOCK_MIN_WEIGHTS or more runs in blocks, and
-    # only serially without momentum.
-    calls = []
-    kernel = _block_kernel.block_sgd_epoch
-    monkeypatch.setattr(
-        "fastbp._training.block_sgd_epoch", lambda *a: calls.append(1) or kernel(*a)
-    )
+    # Only a first layer of BLOCK_MIN_WEIGHTS or more runs in blocks, only without
+    # momentum, and on several threads only without L2.
+    ran = []
+    kernels = {
+        "block_sgd_epoch": _block_kernel.block_sgd_epoch,
+        "sgd_epoch": _kernels.sgd_epoch,
+        "hogwild_epoch": _hogwild.hogwild_epoch,
+    }
+
+    def spy(name):
+        def run(*args):
+            blocks = name == "hogwild_epoch" and args[-2] is not None
+            ran.append(f"{name}, blocks" if blocks else name)
+            return kernels[name](*args)
+
+        return run
+
+    monkeypatch.setattr("fastbp._training.block_sgd_epoch", spy("block_sgd_epoch"))
+    monkeypatch.setattr("fastbp._kernels.sgd_epoch", spy("sgd_epoch"))
+    monkeypatch.setattr("fastbp._training.hogwild_epoch", spy("hogwild_epoch"))
     width = _block_kernel.BLOCK_MIN_WEIGHTS // 8
-    for sizes, momentum, n_jobs, blocked in [
-        ((8, width, 2), 0.0, 1, True),
-        ((8, width - 1, 2), 0.0, 1, False),
-        ((8, width, 2), 0.5, 1, False),
-        ((8, width, 2), 0.0, 2, False),
+    for sizes, momentum, alpha, n_jobs, kernel in [
+        ((8, width, 2), 0.0, 1e-4, 1, "block_sgd_epoch"),
+        ((8, width - 1, 2), 0.0, 1e-4, 1, "sgd_epoch"),
+        ((8, width, 2), 0.5, 0.0, 1, "sgd_epoch"),
+        ((8, width, 2), 0.0, 0.0, 2, "hogwild_epoch, blocks"),
+        ((8, width, 2), 0.0, 1e-4, 2, "hogwild_epoch"),
+        ((8, width, 2), 0.5, 0.0, 2, "hogwild_epoch"),
     ]:
-        calls.clear()
+        ran.clear()
         network, theta, X, Y, sample_weight = make_problem(
             rng, sizes, "relu", "log_loss", "logistic", n_samples=8
         )
@@ -160,14 +175,14 @@ def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
             sample_weight,
             1,
             0.01,
-            0.0,
+            alpha,
             momentum,
             False,
             velocity,
             n_jobs,
         )
         epoch(np.arange(8))
-        assert calls == ([1] if blocked else [])
+        assert ran == [kernel]
 
 
 @pytest.mark.parametrize("batch_size", [1, "1, blocks", 5])
@@ -295,31 +310,45 @@ def hogwild_buffers(network, X, threads):
     return np.empty((threads, n_units)), np.empty((threads, n_units)), rows
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_hogwild_runs_the_serial_step_on_each_part(rng, momentum):
+@pytest.mark.parametrize("kernel", ["one example", "momentum", "blocks"])
+def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
     network, theta, X, Y, sample_weight = make_problem(
-        rng, (4, 5, 3, 2), "tanh", "log_loss", "logistic", n_samples=40
+        rng, (4, 5, 3, 2), "tanh", "log_loss", "logistic", n_samples=70
     )
     order = rng.permutation(X.shape[0]).astype(np.int64)
-    n_parts = _kernels.HOGWILD_PARTS_PER_THREAD
+    n_parts = _hogwild.HOGWILD_PARTS_PER_THREAD
+    # The block kernel runs on several threads only without L2 (decay 1).
+    alpha, decay = (0.0, 1.0) if kernel == "blocks" else (0.01, 0.999)
 
     def run(threads, parts):
-        """Hogwild on ``threads`` threads, or serial sgd_epoch over ``parts``."""
+        """Hogwild on ``threads`` threads, or the serial kernel over ``parts``."""
         trained = theta.copy()
         velocity = np.zeros_like(theta)
-        moving = (velocity, 0.9, 0.9, 1.0) if momentum else None
-        outs, deltas, rows = hogwild_buffers(network, X, max(threads, 1))
-        args = (X, Y, None, sample_weight, trained, network.structure, 0.1, 0.999, 0.01)
+        moving = (velocity, 0.9, 0.9, 1.0) if kernel == "momentum" else None
+        pool = max(threads, 1)
+        outs, deltas, rows = hogwild_buffers(network, X, pool)
+        blocks = None
+        if kernel == "blocks":
+            blocks = _block_kernel.block_buffers(4, 5, np.float64, pool)
+        args = (X, Y, None, sample_weight, trained, network.structure, 0.1, decay, alpha)
         if threads:
             args = (*args[:2], parts, *args[3:])
             numba.set_num_threads(threads)
             with numba.parallel_chunksize(1):
-                losses = _kernels.hogwild_epoch(*args, outs, deltas, rows, moving, threads)
+                losses = _hogwild.hogwild_epoch(
+                    *args, outs, deltas, rows, moving, blocks, threads
+                )
         else:
             losses = np.zeros(2)
             for part in parts:
                 args = (*args[:2], part, *args[3:])
-                losses += _kernels.sgd_epoch(*args, outs[0], deltas[0], rows[0], moving)
+                if blocks is None:
+                    serial = _kernels.sgd_epoch(*args, outs[0], deltas[0], rows[0], moving)
+                else:
+                    serial = _block_kernel.block_sgd_epoch(
+                        *args, outs[0], deltas[0], tuple(b[0] for b in blocks)
+                    )
+                losses += serial
         return trained, velocity, losses
 
     bounds = [k * len(order) // n_parts for k in range(n_parts + 1)]
@@ -350,5 +379,23 @@ def test_hogwild_epoch_learns_like_the_serial_one(rng):
             network, trained, X, Y, sample_weight, 1, 0.05, 0.0, n_jobs=threads
         )
         losses[threads] = [epoch(order) for _ in range(3)]
+    assert losses[2][-1] < losses[2][0]
+    assert losses[2][-1] == pytest.approx(losses[1][-1], rel=0.05)
+
+
+def test_hogwild_in_blocks_learns_like_the_serial_one(rng, count_block_epochs):
+    # The same with the block kernel on each thread.
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (6, 8, 3), "tanh", "log_loss", "softmax", n_samples=4000
+    )
+    order = np.arange(X.shape[0], dtype=np.int64)
+    losses = {}
+    for threads in (1, 2):
+        trained = theta.copy()
+        epoch = make_trainer(
+            network, trained, X, Y, sample_weight, 1, 0.05, 0.0, n_jobs=threads
+        )
+        losses[threads] = [epoch(order) for _ in range(3)]
+    assert count_block_epochs == [4000] * 3  # the serial run's
     assert losses[2][-1] < losses[2][0]
     assert losses[2][-1] == pytest.approx(losses[1][-1], rel=0.05)
