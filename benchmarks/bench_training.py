@@ -115,3 +115,72 @@ def peakmem_fit_C():
     """Peak memory of one epoch of fitting workload C (X is 125 MB in float64)."""
     X, y, hidden, loss = workload("C")
     fastbp_model(hidden, loss, 1, max_iter=1).fit(X, y)
+
+
+class EpochWithL2:
+    """Per-example epoch of workload C with scikit-learn's default ``alpha=1e-4``.
+
+    The other benchmarks train without L2; with it, every example also decays every
+    weight, which the block kernel folds into one scale factor.
+    """
+
+    params = ["float64", "float32"]
+    param_names = ["dtype"]
+    timeout = 300
+
+    def setup(self, dtype):
+        X, y, hidden, loss = workload("C")
+        self.X = X.astype(dtype)
+        self.y = y
+        self.model = fastbp_model(hidden, loss, 1)
+        self.model.set_params(alpha=1e-4)
+        self.limits = threadpool_limits(1)
+        self.model.partial_fit(self.X[:400], y[:400], classes=np.unique(y))
+
+    def teardown(self, *args):
+        self.limits.restore_original_limits()
+
+    def time_epoch(self, dtype):
+        self.model.partial_fit(self.X, self.y)
+
+
+class BlockKernelRatio:
+    """Workload C, one per-example epoch: block kernel time / one-example kernel time.
+
+    The lever of ``fastbp._block_kernel`` (the first layer read once per 4 examples)
+    on its own; lower is better, 1 means it no longer pays.
+    """
+
+    params = [0.0, 1e-4]
+    param_names = ["alpha"]
+    timeout = 300
+
+    def setup(self, alpha):
+        X, y, hidden, loss = workload("C")
+        self.X, self.y = X, y
+        self.model = fastbp_model(hidden, loss, 1)
+        self.model.set_params(alpha=alpha)
+        self.model.partial_fit(X[:400], y[:400], classes=np.unique(y))
+        self.limits = threadpool_limits(1)
+
+    def teardown(self, *args):
+        self.limits.restore_original_limits()
+
+    def _epoch_seconds(self, blocks):
+        from fastbp import _training
+
+        saved = _training.BLOCK_MIN_WEIGHTS
+        _training.BLOCK_MIN_WEIGHTS = saved if blocks else np.inf
+        try:
+            start = time.perf_counter()
+            self.model.partial_fit(self.X, self.y)
+            return time.perf_counter() - start
+        finally:
+            _training.BLOCK_MIN_WEIGHTS = saved
+
+    def track_time_ratio(self, alpha):
+        self._epoch_seconds(False)  # compiles the one-example kernel, outside timing
+        ratios = [self._epoch_seconds(True) / self._epoch_seconds(False) for _ in range(3)]
+        return float(np.median(ratios))
+
+    track_time_ratio.unit = "ratio"

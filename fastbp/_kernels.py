@@ -711,11 +711,13 @@ def _forward_batch(inputs, theta, network, activations, first=0):
 
 @njit(**inline_options)
 def _accumulate_gradient(
-    inputs, targets, weights, theta, network, activations, deltas, scratch, gradient
+    inputs, targets, weights, theta, network, activations, deltas, scratch, gradient, fresh
 ):
     """Add ``sum_i s_i dE_i/dtheta`` of a chunk of examples to ``gradient``.
 
-    Returns the chunk's ``sum_i s_i E_i``.
+    With ``fresh``, ``gradient`` is set to it instead (whatever it held): the
+    weight-gradient products then go straight into ``gradient``, without a pass
+    through ``scratch``. Returns the chunk's ``sum_i s_i E_i``.
     """
     sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
     hidden_code = network[4]
@@ -740,12 +742,16 @@ def _accumulate_gradient(
             previous = _layer_block(activations, unit_offsets, layer - 1, n_rows, n_in)
         w_start = weight_offsets[layer]
         b_start = bias_offsets[layer]
-        weight_gradient = scratch[: n_out * n_in].reshape(n_out, n_in)
-        np.dot(delta.T, previous, weight_gradient)
         block = gradient[w_start : w_start + n_out * n_in]
-        flat = scratch[: n_out * n_in]
-        for k in range(n_out * n_in):
-            block[k] += flat[k]
+        if fresh:
+            np.dot(delta.T, previous, block.reshape(n_out, n_in))
+            for j in range(n_out):
+                gradient[b_start + j] = 0.0
+        else:
+            np.dot(delta.T, previous, scratch[: n_out * n_in].reshape(n_out, n_in))
+            flat = scratch[: n_out * n_in]
+            for k in range(n_out * n_in):
+                block[k] += flat[k]
         for r in range(n_rows):
             for j in range(n_out):
                 gradient[b_start + j] += delta[r, j]
@@ -761,12 +767,27 @@ def _accumulate_gradient(
 
 @njit(**inline_options)
 def _gather(X, Y, sample_weight, order, start, stop, inputs, targets, weights):
-    """Copy the rows ``order[start:stop]`` into the chunk buffers."""
-    for r in range(stop - start):
+    """The rows ``order[start:stop]`` of X, Y and sample_weight, as C-contiguous arrays.
+
+    Consecutive rows (examples in order, ``shuffle=False``) are returned as views;
+    other rows are copied into the chunk buffers.
+    """
+    n_rows = stop - start
+    first = order[start]
+    consecutive = True
+    for r in range(n_rows):
+        if order[start + r] != first + r:
+            consecutive = False
+            break
+    if consecutive:
+        last = first + n_rows
+        return X[first:last], Y[first:last], sample_weight[first:last]
+    for r in range(n_rows):
         i = order[start + r]
         _copy(inputs[r], X[i])
         _copy(targets[r], Y[i])
         weights[r] = sample_weight[i]
+    return inputs[:n_rows], targets[:n_rows], weights[:n_rows]
 
 
 @njit(**jit_options)
@@ -809,21 +830,22 @@ def minibatch_epoch(
     penalty = 0.0
     for batch_start in range(0, n_examples, batch_size):
         batch_stop = min(batch_start + batch_size, n_examples)
-        gradient[:] = 0.0
         for start in range(batch_start, batch_stop, capacity):
             stop = min(start + capacity, batch_stop)
-            n_rows = stop - start
-            _gather(X, Y, sample_weight, order, start, stop, inputs, targets, weights)
+            rows, row_targets, row_weights = _gather(
+                X, Y, sample_weight, order, start, stop, inputs, targets, weights
+            )
             data_loss += _accumulate_gradient(
-                inputs[:n_rows],
-                targets[:n_rows],
-                weights[:n_rows],
+                rows,
+                row_targets,
+                row_weights,
                 theta,
                 network,
                 activations,
                 deltas,
                 scratch,
                 gradient,
+                start == batch_start,
             )
         step = learning_rate / (batch_stop - batch_start)
         decay = 1.0 - step * alpha
@@ -862,7 +884,7 @@ def data_gradient(
     """
     unit_offsets = network[3]
     capacity = activations.shape[0] // unit_offsets[-1]
-    gradient[:] = 0.0
+    gradient[:] = 0.0  # if X has no rows
     data_loss = 0.0
     for start in range(0, X.shape[0], capacity):
         stop = min(start + capacity, X.shape[0])
@@ -876,6 +898,7 @@ def data_gradient(
             deltas,
             scratch,
             gradient,
+            start == 0,
         )
     return data_loss
 

@@ -46,9 +46,15 @@ def test_epoch_matches_reference(rng, hidden, loss, out, batch_size):
         check_epoch(rng, network, theta, X, Y, sample_weight, batch, 0.01, 0.01)
 
 
-def check_epoch(rng, network, theta, X, Y, sample_weight, batch, learning_rate, alpha):
-    """One make_trainer epoch equals the reference's (weights and loss, to 1e-10)."""
-    order = rng.permutation(X.shape[0]).astype(np.int64)
+def check_epoch(
+    rng, network, theta, X, Y, sample_weight, batch, learning_rate, alpha, order=None
+):
+    """One make_trainer epoch equals the reference's (weights and loss, to 1e-10).
+
+    ``order`` defaults to a random permutation.
+    """
+    if order is None:
+        order = rng.permutation(X.shape[0]).astype(np.int64)
     expected_params, data_loss, penalty = reference.epoch(
         reference_params(network, theta),
         X,
@@ -236,6 +242,21 @@ def test_chunks_smaller_than_batch_sum_to_batch_gradient(rng, monkeypatch):
     make_trainer(network, trained, X, Y, sample_weight, 50, 0.1, 0.0)(order)
     expected = flatten(expected_params)
     assert np.max(np.abs(trained - expected)) <= 1e-10 * np.max(np.abs(expected))
+
+
+@pytest.mark.parametrize("batch_size", [7, 30])
+def test_minibatches_of_consecutive_rows_match_reference(rng, batch_size, monkeypatch):
+    # Runs of consecutive rows are used in place (views of X), others copied: an
+    # order with both, in chunks of 8 rows, some of whose batches span both kinds.
+    monkeypatch.setattr("fastbp._training.CHUNK_ROWS", 8)
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (5, 6, 3), "tanh", "log_loss", "softmax", n_samples=30
+    )
+    order = np.concatenate([np.arange(16), rng.permutation(np.arange(16, 30))])
+    check_epoch(rng, network, theta, X, Y, sample_weight, batch_size, 0.1, 0.01, order)
+    check_epoch(
+        rng, network, theta, X, Y, sample_weight, batch_size, 0.1, 0.01, np.arange(30)
+    )
 
 
 @pytest.mark.parametrize("loss,out", LOSS_OUTPUTS)
