@@ -35,9 +35,10 @@ from ._kernels import SMALLEST_SCALE, _above_first_layer, _copy, _example_views,
 from ._network import ALIGNMENT, aligned_empty
 
 # Examples whose first-layer updates share one pass over the weights. 4 examples
-# and 2 weight rows per inner loop was the fastest of the shapes measured (1-4
-# examples x 1-4 rows) on 784-128-10: about 1.6x the one-example pass in float64
-# and in float32; more examples run out of registers.
+# and 2 weight rows per inner loop was the fastest of the shapes measured (1-8
+# examples x 1-4 rows, fused or in two loops) on 784-128-10: the pass alone about
+# 1.6x the one-example pass in float64 and in float32; more examples run out of
+# registers.
 BLOCK = 4
 
 # A first layer smaller than this many weights stays in L1/L2 anyway, and the
