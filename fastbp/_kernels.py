@@ -481,146 +481,11 @@ SMALLEST_SCALE = 1e-6
 
 
 @njit(**inline_options)
-def _sparse_first_layer_net(data, indices, start, stop, theta, network, scale, net):
-    """First layer's net inputs ``b + scale * V x`` for one CSR row, into ``net``."""
-    sizes, weight_offsets, bias_offsets = network[:3]
-    n_in = sizes[0]
-    w_start = weight_offsets[0]
-    b_start = bias_offsets[0]
-    for j in range(sizes[1]):
-        weights = theta[w_start + j * n_in : w_start + (j + 1) * n_in]
-        total = theta.dtype.type(0)
-        for k in range(start, stop):
-            total += weights[indices[k]] * data[k]
-        net[j] = theta[b_start + j] + scale * total
-
-
-@njit(**inline_options)
 def _fold_scale(theta, network, scale):
     """``V <- scale * V`` over the first layer's weight block (then the scale is 1)."""
     sizes, weight_offsets = network[:2]
     for k in range(weight_offsets[0], weight_offsets[0] + sizes[0] * sizes[1]):
         theta[k] *= scale
-
-
-@njit(**jit_options)
-def sparse_sgd_epoch(
-    data,
-    indices,
-    indptr,
-    Y,
-    order,
-    sample_weight,
-    theta,
-    network,
-    learning_rate,
-    decay,
-    alpha,
-    outs,
-    deltas,
-    dense_row,
-    momentum,
-):
-    """:func:`sgd_epoch` for CSR input ``(data, indices, indptr)``: the same updates.
-
-    The first layer touches only the example's non-zero features: its forward
-    product and its weight update loop over them. The L2 decay every first-layer
-    weight takes per example is applied lazily: the block is held as ``scale * V``,
-    each step multiplies ``scale`` by ``decay`` and updates V only at the non-zero
-    features (by ``step / scale``), and ``||V||^2`` is kept up to date the same way
-    for the loss's L2 term. Without momentum an example thus costs
-    O(nnz x first hidden layer + the layers above), whatever the number of features.
-
-    With momentum every first-layer velocity moves on every example, so there is no
-    sparse update: the row is scattered into ``dense_row`` (zeros, ``n_features``
-    long, left zero on return) and the dense step (:func:`_update_layer`) runs.
-    Returns ``(data_loss, penalty)`` as :func:`sgd_epoch`.
-    """
-    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
-    n_in = sizes[0]
-    n_out = sizes[1]
-    w_start = weight_offsets[0]
-    b_start = bias_offsets[0]
-    views = _example_views(network, outs, deltas)
-    first_net = views[0]
-    first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
-    squared = np.zeros(1) if alpha != 0.0 else None
-    one = theta.dtype.type(1)
-    scale = one
-    norm = 0.0  # ||V||^2 of the first layer's block, while alpha > 0
-    if alpha != 0.0:
-        for k in range(w_start, w_start + n_in * n_out):
-            norm += theta[k] * theta[k]
-    data_loss = 0.0
-    penalty = 0.0
-    for position in range(order.shape[0]):
-        i = order[position]
-        start = indptr[i]
-        stop = indptr[i + 1]
-        _sparse_first_layer_net(
-            data, indices, start, stop, theta, network, scale, first_net
-        )
-        if squared is not None:
-            squared[0] = 0.0
-        data_loss += _above_first_layer(
-            theta,
-            network,
-            outs,
-            deltas,
-            views,
-            Y[i],
-            sample_weight[i],
-            learning_rate,
-            decay,
-            squared,
-            momentum,
-        )
-        if momentum is not None:
-            for k in range(start, stop):
-                dense_row[indices[k]] += data[k]
-            _update_layer(
-                theta,
-                network,
-                0,
-                dense_row,
-                first_delta,
-                learning_rate,
-                decay,
-                squared,
-                None,
-                None,
-                None,
-                momentum,
-            )
-            for k in range(start, stop):
-                dense_row[indices[k]] = 0.0
-        else:
-            if squared is not None:
-                squared[0] += scale * scale * norm
-            for j in range(n_out):
-                theta[b_start + j] -= learning_rate * first_delta[j]
-            scale *= decay
-            for j in range(n_out):
-                weights = theta[w_start + j * n_in : w_start + (j + 1) * n_in]
-                step = learning_rate * first_delta[j] / scale
-                if alpha == 0.0:
-                    for k in range(start, stop):
-                        weights[indices[k]] -= step * data[k]
-                else:
-                    for k in range(start, stop):
-                        old = weights[indices[k]]
-                        new = old - step * data[k]
-                        weights[indices[k]] = new
-                        norm += new * new - old * old
-            if scale < SMALLEST_SCALE:
-                _fold_scale(theta, network, scale)
-                norm *= scale * scale
-                scale = one
-        if squared is not None:
-            penalty += 0.5 * alpha * squared[0]
-    if scale != one:
-        _fold_scale(theta, network, scale)
-    return data_loss, penalty
 
 
 @njit(**jit_options)
@@ -911,28 +776,6 @@ def predict_outputs(X, theta, network, activations, result):
     for start in range(0, X.shape[0], capacity):
         stop = min(start + capacity, X.shape[0])
         out = _forward_batch(X[start:stop], theta, network, activations)
-        for r in range(stop - start):
-            _copy(result[start + r], out[r])
-
-
-@njit(**jit_options)
-def sparse_predict_outputs(data, indices, indptr, theta, network, activations, result):
-    """:func:`predict_outputs` for CSR input: the first layer over the non-zeros only."""
-    sizes, _, _, unit_offsets, hidden_code, out_code = network[:6]
-    n_layers = sizes.shape[0] - 1
-    capacity = activations.shape[0] // unit_offsets[-1]
-    n_rows_all = indptr.shape[0] - 1
-    one = theta.dtype.type(1)
-    for start in range(0, n_rows_all, capacity):
-        stop = min(start + capacity, n_rows_all)
-        first = _layer_block(activations, unit_offsets, 0, stop - start, sizes[1])
-        for r in range(stop - start):
-            _sparse_first_layer_net(
-                data, indices, indptr[start + r], indptr[start + r + 1], theta, network,
-                one, first[r],
-            )  # fmt: skip
-        activate_rows(out_code if n_layers == 1 else hidden_code, first)
-        out = _forward_batch(first, theta, network, activations, 1)
         for r in range(stop - start):
             _copy(result[start + r], out[r])
 

@@ -7,7 +7,7 @@ given: the loss one batch of those rows minimises (scikit-learn's convention).
 import numpy as np
 from scipy import sparse
 
-from . import _kernels
+from . import _kernels, _sparse_kernel
 from ._training import CHUNK_ROWS
 
 
@@ -21,7 +21,7 @@ def outputs(network, theta, X):
     activations, _ = _buffers(network, X.shape[0], theta.dtype)
     result = np.empty((X.shape[0], network.layout.sizes[-1]), dtype=theta.dtype)
     if sparse.issparse(X):
-        _kernels.sparse_predict_outputs(
+        _sparse_kernel.sparse_predict_outputs(
             X.data, X.indices, X.indptr, theta, network.structure, activations, result
         )
     else:

@@ -15,6 +15,7 @@ from . import _kernels
 from ._block_kernel import BLOCK_MIN_WEIGHTS, block_buffers, block_sgd_epoch
 from ._hogwild import hogwild_epoch
 from ._network import ALIGNMENT, aligned_empty
+from ._sparse_kernel import sparse_sgd_epoch
 
 # Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
 # run near peak, small enough that a chunk's activations stay in cache.
@@ -129,9 +130,15 @@ def make_trainer(
         outs = np.empty(layout.n_units, dtype=dtype)
         deltas = np.empty(layout.n_units, dtype=dtype)
         dense_row = np.zeros(X.shape[1] if momentum > 0.0 else 0, dtype=dtype)
+        # With several first-layer units and no momentum, a feature-major copy of the
+        # first layer (see sparse_sgd_epoch); one unit's weights are feature-major.
+        n_units = layout.sizes[1]
+        transposed = None
+        if momentum == 0.0 and n_units > 1:
+            transposed = np.empty(X.shape[1] * n_units, dtype=dtype)
 
         def run(order, learning_rate):
-            return _kernels.sparse_sgd_epoch(
+            return sparse_sgd_epoch(
                 X.data,
                 X.indices,
                 X.indptr,
@@ -146,6 +153,7 @@ def make_trainer(
                 deltas,
                 dense_row,
                 moving,
+                transposed,
             )
     elif batch_size == 1:
         # One set of buffers per thread of Numba's pool (Hogwild indexes them by

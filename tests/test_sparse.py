@@ -5,7 +5,7 @@ import pytest
 from conftest import make_problem
 from scipy import sparse
 
-from fastbp import FastBPClassifier, FastBPRegressor, _kernels
+from fastbp import FastBPClassifier, FastBPRegressor, _kernels, _sparse_kernel
 from fastbp._training import make_trainer
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -22,10 +22,14 @@ def sparse_problem(rng, sizes, n_samples=60, density=0.2):
 
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 @pytest.mark.parametrize("alpha", [0.0, 0.01, 2.0])
-@pytest.mark.parametrize("sizes", [(30, 1), (30, 6, 2), (30, 5, 4, 3)])
+@pytest.mark.parametrize(
+    "sizes", [(30, 1), (30, 3), (30, 6, 2), (30, 5, 4, 3), (70, 35, 2)]
+)
 def test_sparse_epochs_equal_dense_epochs(rng, sizes, alpha, momentum):
     # alpha=2 with a step of 0.05 shrinks the lazy scale below SMALLEST_SCALE many
-    # times an epoch, so its folding into the weights is exercised too.
+    # times an epoch, so its folding into the weights is exercised too. A first
+    # layer of one unit runs on theta itself, wider ones (without momentum) on a
+    # feature-major copy; 70 x 35 spans several tiles of its transposition.
     network, theta, X, Y, sample_weight = sparse_problem(rng, sizes)
     orders = [rng.permutation(60) for _ in range(3)]
     results = []
@@ -50,7 +54,7 @@ def test_sparse_predict_equals_dense(rng):
     compressed = np.empty((300, 3))
     activations = np.empty(16 * network.layout.n_units)
     _kernels.predict_outputs(X.toarray(), theta, network.structure, activations, dense)
-    _kernels.sparse_predict_outputs(
+    _sparse_kernel.sparse_predict_outputs(
         X.data, X.indices, X.indptr, theta, network.structure, activations, compressed
     )
     np.testing.assert_allclose(compressed, dense, rtol=1e-13, atol=1e-15)

@@ -1,0 +1,237 @@
+"""Per-example SGD and prediction for CSR input: the first layer over the non-zeros only."""
+
+import numpy as np
+from numba import njit
+
+from ._functions import activate_rows, inline_options, jit_options
+from ._kernels import (
+    SMALLEST_SCALE,
+    _above_first_layer,
+    _copy,
+    _example_views,
+    _fold_scale,
+    _forward_batch,
+    _layer_block,
+    _update_layer,
+)
+
+# Square tiles of the first layer's transposition: a tile of rows and one of
+# columns both stay in L1 while it is copied.
+TRANSPOSE_TILE = 32
+
+
+@njit(**inline_options)
+def _sparse_first_layer_net(data, indices, start, stop, theta, network, scale, net):
+    """First layer's net inputs ``b + scale * V x`` for one CSR row, into ``net``."""
+    sizes, weight_offsets, bias_offsets = network[:3]
+    n_in = sizes[0]
+    w_start = weight_offsets[0]
+    b_start = bias_offsets[0]
+    for j in range(sizes[1]):
+        weights = theta[w_start + j * n_in : w_start + (j + 1) * n_in]
+        total = theta.dtype.type(0)
+        for k in range(start, stop):
+            total += weights[indices[k]] * data[k]
+        net[j] = theta[b_start + j] + scale * total
+
+
+@njit(**inline_options)
+def _transpose(source, n_rows, n_cols, target):
+    """``target`` (flat, ``n_cols x n_rows``) = the transpose of flat ``source``."""
+    for r0 in range(0, n_rows, TRANSPOSE_TILE):
+        r1 = min(r0 + TRANSPOSE_TILE, n_rows)
+        for c0 in range(0, n_cols, TRANSPOSE_TILE):
+            c1 = min(c0 + TRANSPOSE_TILE, n_cols)
+            for r in range(r0, r1):
+                for c in range(c0, c1):
+                    target[c * n_rows + r] = source[r * n_cols + c]
+
+
+@njit(**jit_options)
+def sparse_sgd_epoch(
+    data,
+    indices,
+    indptr,
+    Y,
+    order,
+    sample_weight,
+    theta,
+    network,
+    learning_rate,
+    decay,
+    alpha,
+    outs,
+    deltas,
+    dense_row,
+    momentum,
+    transposed,
+):
+    """:func:`fastbp._kernels.sgd_epoch` for CSR input ``(data, indices, indptr)``.
+
+    The same updates. The first layer touches only the example's non-zero features:
+    its forward product and its weight update loop over them. The L2 decay every
+    first-layer weight takes per example is applied lazily: the block is held as
+    ``scale * V``, each step multiplies ``scale`` by ``decay`` and updates V only at
+    the non-zero features (by ``step / scale``), and ``||V||^2`` is kept up to date
+    the same way for the loss's L2 term. Without momentum an example thus costs
+    O(nnz x first hidden layer + the layers above), whatever the number of features.
+
+    ``transposed`` is None or a flat buffer of the first layer's size: then the epoch
+    runs on a feature-major copy of V, made at the start and copied back at the end.
+    A feature's weights to all hidden units are then adjacent, so an example reads
+    and writes ``nnz`` short contiguous runs instead of ``nnz x n_hidden`` scattered
+    words: with many features (more weights than the caches hold) every one of those
+    words is a cache miss.
+
+    With momentum every first-layer velocity moves on every example, so there is no
+    sparse update: the row is scattered into ``dense_row`` (zeros, ``n_features``
+    long, left zero on return) and the dense step
+    (:func:`fastbp._kernels._update_layer`) runs; ``transposed`` must be None.
+    Returns ``(data_loss, penalty)`` as ``sgd_epoch``.
+    """
+    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
+    n_in = sizes[0]
+    n_out = sizes[1]
+    w_start = weight_offsets[0]
+    b_start = bias_offsets[0]
+    block = theta[w_start : w_start + n_in * n_out]
+    views = _example_views(network, outs, deltas)
+    first_net = views[0]
+    first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
+    squared = np.zeros(1) if alpha != 0.0 else None
+    one = theta.dtype.type(1)
+    scale = one
+    norm = 0.0  # ||V||^2 of the first layer's block, while alpha > 0
+    if alpha != 0.0:
+        for k in range(n_in * n_out):
+            norm += block[k] * block[k]
+    if transposed is not None:
+        _transpose(block, n_out, n_in, transposed)
+    data_loss = 0.0
+    penalty = 0.0
+    for position in range(order.shape[0]):
+        i = order[position]
+        start = indptr[i]
+        stop = indptr[i + 1]
+        if transposed is None:
+            _sparse_first_layer_net(
+                data, indices, start, stop, theta, network, scale, first_net
+            )
+        else:
+            for j in range(n_out):
+                first_net[j] = 0.0
+            for k in range(start, stop):
+                row = indices[k] * n_out
+                x = data[k]
+                for j in range(n_out):
+                    first_net[j] += transposed[row + j] * x
+            for j in range(n_out):
+                first_net[j] = theta[b_start + j] + scale * first_net[j]
+        if squared is not None:
+            squared[0] = 0.0
+        data_loss += _above_first_layer(
+            theta,
+            network,
+            outs,
+            deltas,
+            views,
+            Y[i],
+            sample_weight[i],
+            learning_rate,
+            decay,
+            squared,
+            momentum,
+        )
+        if momentum is not None:
+            for k in range(start, stop):
+                dense_row[indices[k]] += data[k]
+            _update_layer(
+                theta,
+                network,
+                0,
+                dense_row,
+                first_delta,
+                learning_rate,
+                decay,
+                squared,
+                None,
+                None,
+                None,
+                momentum,
+            )
+            for k in range(start, stop):
+                dense_row[indices[k]] = 0.0
+        else:
+            if squared is not None:
+                squared[0] += scale * scale * norm
+            for j in range(n_out):
+                theta[b_start + j] -= learning_rate * first_delta[j]
+            scale *= decay
+            if transposed is None:
+                for j in range(n_out):
+                    weights = block[j * n_in : (j + 1) * n_in]
+                    step = learning_rate * first_delta[j] / scale
+                    if alpha == 0.0:
+                        for k in range(start, stop):
+                            weights[indices[k]] -= step * data[k]
+                    else:
+                        for k in range(start, stop):
+                            old = weights[indices[k]]
+                            new = old - step * data[k]
+                            weights[indices[k]] = new
+                            norm += new * new - old * old
+            else:
+                step = learning_rate / scale
+                for k in range(start, stop):
+                    row = indices[k] * n_out
+                    factor = step * data[k]
+                    if alpha == 0.0:
+                        for j in range(n_out):
+                            transposed[row + j] -= factor * first_delta[j]
+                    else:
+                        for j in range(n_out):
+                            old = transposed[row + j]
+                            new = old - factor * first_delta[j]
+                            transposed[row + j] = new
+                            norm += new * new - old * old
+            if scale < SMALLEST_SCALE:
+                if transposed is None:
+                    _fold_scale(theta, network, scale)
+                else:
+                    for k in range(n_in * n_out):
+                        transposed[k] *= scale
+                norm *= scale * scale
+                scale = one
+        if squared is not None:
+            penalty += 0.5 * alpha * squared[0]
+    if transposed is None:
+        if scale != one:
+            _fold_scale(theta, network, scale)
+    else:
+        if scale != one:
+            for k in range(n_in * n_out):
+                transposed[k] *= scale
+        _transpose(transposed, n_in, n_out, block)
+    return data_loss, penalty
+
+
+@njit(**jit_options)
+def sparse_predict_outputs(data, indices, indptr, theta, network, activations, result):
+    """:func:`fastbp._kernels.predict_outputs` for CSR input (first layer: non-zeros)."""
+    sizes, _, _, unit_offsets, hidden_code, out_code = network[:6]
+    n_layers = sizes.shape[0] - 1
+    capacity = activations.shape[0] // unit_offsets[-1]
+    n_rows_all = indptr.shape[0] - 1
+    one = theta.dtype.type(1)
+    for start in range(0, n_rows_all, capacity):
+        stop = min(start + capacity, n_rows_all)
+        first = _layer_block(activations, unit_offsets, 0, stop - start, sizes[1])
+        for r in range(stop - start):
+            _sparse_first_layer_net(
+                data, indices, indptr[start + r], indptr[start + r + 1], theta, network,
+                one, first[r],
+            )  # fmt: skip
+        activate_rows(out_code if n_layers == 1 else hidden_code, first)
+        out = _forward_batch(first, theta, network, activations, 1)
+        for r in range(stop - start):
+            _copy(result[start + r], out[r])
