@@ -372,23 +372,30 @@ def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
                 losses += serial
         return trained, velocity, losses
 
+    def assert_same(parallel, serial):
+        # The block kernel compiled into the parallel loop may sum its fastmath
+        # (reassociable) reductions in another order than the serial build: equal
+        # to rounding, not always to the bit.
+        tolerance = 1e-13 if kernel == "blocks" else 0.0
+        for got, expected in zip(parallel[:2], serial[:2], strict=True):
+            np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+        np.testing.assert_allclose(parallel[2], serial[2], rtol=1e-14)
+
     bounds = [k * len(order) // n_parts for k in range(n_parts + 1)]
     serial = run(0, [order[a:b] for a, b in pairwise(bounds)])
     # One thread takes the parts in turn: the serial step on each part.
-    parallel = run(1, order)
-    np.testing.assert_array_equal(parallel[0], serial[0])
-    np.testing.assert_array_equal(parallel[1], serial[1])
-    np.testing.assert_allclose(parallel[2], serial[2], rtol=1e-14)
+    assert_same(run(1, order), serial)
     # One example on two threads: every other part is empty.
-    serial, parallel = run(0, [order[:1]]), run(2, order[:1])
-    np.testing.assert_array_equal(parallel[0], serial[0])
-    np.testing.assert_array_equal(parallel[1], serial[1])
-    np.testing.assert_allclose(parallel[2], serial[2], rtol=1e-14)
+    assert_same(run(2, order[:1]), run(0, [order[:1]]))
 
 
-def test_hogwild_epoch_learns_like_the_serial_one(rng):
+@pytest.mark.parametrize("blocks", [False, True])
+def test_hogwild_epoch_learns_like_the_serial_one(rng, blocks, monkeypatch):
     # Two threads race on theta, so only the outcome can be compared: an epoch of
-    # each from the same start lowers the loss about as much.
+    # each from the same start lowers the loss about as much. With blocks, every
+    # thread runs the block kernel.
+    if blocks:
+        monkeypatch.setattr("fastbp._training.BLOCK_MIN_WEIGHTS", 0)
     network, theta, X, Y, sample_weight = make_problem(
         rng, (6, 8, 3), "tanh", "log_loss", "softmax", n_samples=4000
     )
@@ -400,23 +407,5 @@ def test_hogwild_epoch_learns_like_the_serial_one(rng):
             network, trained, X, Y, sample_weight, 1, 0.05, 0.0, n_jobs=threads
         )
         losses[threads] = [epoch(order) for _ in range(3)]
-    assert losses[2][-1] < losses[2][0]
-    assert losses[2][-1] == pytest.approx(losses[1][-1], rel=0.05)
-
-
-def test_hogwild_in_blocks_learns_like_the_serial_one(rng, count_block_epochs):
-    # The same with the block kernel on each thread.
-    network, theta, X, Y, sample_weight = make_problem(
-        rng, (6, 8, 3), "tanh", "log_loss", "softmax", n_samples=4000
-    )
-    order = np.arange(X.shape[0], dtype=np.int64)
-    losses = {}
-    for threads in (1, 2):
-        trained = theta.copy()
-        epoch = make_trainer(
-            network, trained, X, Y, sample_weight, 1, 0.05, 0.0, n_jobs=threads
-        )
-        losses[threads] = [epoch(order) for _ in range(3)]
-    assert count_block_epochs == [4000] * 3  # the serial run's
     assert losses[2][-1] < losses[2][0]
     assert losses[2][-1] == pytest.approx(losses[1][-1], rel=0.05)
