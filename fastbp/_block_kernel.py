@@ -49,6 +49,12 @@ BLOCK = 4
 # networks keep the one-example kernel and their quick first fit.
 BLOCK_MIN_WEIGHTS = 4096
 
+# The scale is folded into V after a block once it is below SMALLEST_SCALE, so within
+# a block it can shrink by up to decay**BLOCK more: at least 1/16 with this bound,
+# far from float32's underflow. A smaller decay (learning_rate * alpha > 0.5, an L2
+# step that all but erases the weights) runs the one-example kernel.
+SMALLEST_BLOCK_DECAY = 0.5
+
 
 def block_buffers(n_features, n_hidden, dtype, threads=None):
     """Preallocated ``(rows, products, pending, gram, current)`` of :func:`block_sgd_epoch`.
@@ -180,8 +186,9 @@ def block_sgd_epoch(
 ):
     """:func:`fastbp._kernels.sgd_epoch` without momentum, the first layer in blocks.
 
-    ``buffers`` are :func:`block_buffers`; ``decay`` must be positive (the weights
-    are held as ``scale * V``). Returns ``(data_loss, penalty)`` as ``sgd_epoch``.
+    ``buffers`` are :func:`block_buffers`; ``decay`` must be at least
+    ``SMALLEST_BLOCK_DECAY`` (the weights are held as ``scale * V``). Returns
+    ``(data_loss, penalty)`` as ``sgd_epoch``.
     """
     rows, products, pending, gram, current = buffers
     sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]

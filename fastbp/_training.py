@@ -12,7 +12,12 @@ import numpy as np
 from scipy import sparse
 
 from . import _kernels
-from ._block_kernel import BLOCK_MIN_WEIGHTS, block_buffers, block_sgd_epoch
+from ._block_kernel import (
+    BLOCK_MIN_WEIGHTS,
+    SMALLEST_BLOCK_DECAY,
+    block_buffers,
+    block_sgd_epoch,
+)
 from ._hogwild import hogwild_epoch
 from ._network import ALIGNMENT, aligned_empty
 from ._sparse_kernel import sparse_sgd_epoch
@@ -183,7 +188,7 @@ def make_trainer(
             step, decay = step_and_decay(learning_rate)
             common = (X, Y, order, sample_weight, theta, structure, step, decay, alpha)
             if threads == 1:
-                if blocked and decay > 0:
+                if blocked and decay >= SMALLEST_BLOCK_DECAY:
                     return block_sgd_epoch(*common, outs[0], deltas[0], blocks)
                 return _kernels.sgd_epoch(*common, outs[0], deltas[0], rows[0], moving)
             # Both settings belong to the calling thread: set and restored per call.

@@ -128,13 +128,14 @@ def test_block_epoch_folds_a_small_scale(rng, count_block_epochs):
     assert count_block_epochs == [70]
 
 
-def test_step_that_zeroes_the_weights_runs_unblocked(rng, count_block_epochs):
-    # learning_rate * alpha = 1: decay is 0, the weights cannot be held as
-    # scale * V, and the one-example kernel runs.
+@pytest.mark.parametrize("alpha", [1.02, 2.0])
+def test_steps_that_all_but_erase_the_weights_run_unblocked(rng, alpha, count_block_epochs):
+    # learning_rate * alpha = 0.51 and 1: decay is below SMALLEST_BLOCK_DECAY (at 0,
+    # the weights could not be held as scale * V at all): the one-example kernel runs.
     network, theta, X, Y, sample_weight = make_problem(
         rng, (6, 5, 2), "tanh", "squared_error", "identity", n_samples=10
     )
-    check_epoch(rng, network, theta, X, Y, sample_weight, 1, 0.5, 2.0)
+    check_epoch(rng, network, theta, X, Y, sample_weight, 1, 0.5, alpha)
     assert count_block_epochs == []
 
 
