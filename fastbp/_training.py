@@ -26,6 +26,11 @@ from ._sparse_kernel import sparse_sgd_epoch
 # run near peak, small enough that a chunk's activations stay in cache.
 CHUNK_ROWS = 256
 
+# A call on fewer examples runs the one-example kernel: the block kernel spends two
+# passes over the first layer on its first and last block whatever their size, one
+# example costs one (partial_fit on tiny batches).
+BLOCK_MIN_EXAMPLES = 4
+
 # With verbose=2, the seconds of training between two progress reports, and the
 # examples in the first kernel call, before there is a timing to size calls by.
 REPORT_SECONDS = 0.25
@@ -96,7 +101,8 @@ def make_trainer(
     sample_weight : 1-D array of theta's dtype
     batch_size : int
         1 runs per-example SGD: serially and without momentum, a first layer of
-        ``BLOCK_MIN_WEIGHTS`` or more weights is updated in blocks of examples
+        ``BLOCK_MIN_WEIGHTS`` or more weights is updated in blocks of examples (in
+        calls of ``BLOCK_MIN_EXAMPLES`` or more, with a decay of at least 0.5)
         (:func:`fastbp._block_kernel.block_sgd_epoch`, the same steps), otherwise
         the fused one-example kernel runs. Larger values run the mini-batch kernel
         (``>= len(X)`` is the true gradient).
@@ -188,7 +194,11 @@ def make_trainer(
             step, decay = step_and_decay(learning_rate)
             common = (X, Y, order, sample_weight, theta, structure, step, decay, alpha)
             if threads == 1:
-                if blocked and decay >= SMALLEST_BLOCK_DECAY:
+                if (
+                    blocked
+                    and decay >= SMALLEST_BLOCK_DECAY
+                    and order.shape[0] >= BLOCK_MIN_EXAMPLES
+                ):
                     return block_sgd_epoch(*common, outs[0], deltas[0], blocks)
                 return _kernels.sgd_epoch(*common, outs[0], deltas[0], rows[0], moving)
             # Both settings belong to the calling thread: set and restored per call.
