@@ -312,10 +312,13 @@ def test_verbose_prints_loss_and_throughput(blobs, capsys):
     assert "validation score = " in line and "validation loss = " in line
 
 
-@pytest.mark.parametrize("batch_size", [1, 7])
+@pytest.mark.parametrize("batch_size", [1, "1, blocks", 7])
 def test_verbose_2_reports_progress_within_epochs_with_the_same_updates(
     blobs, capsys, monkeypatch, batch_size
 ):
+    if batch_size == "1, blocks":  # the block kernel, on calls of any size
+        monkeypatch.setattr("fastbp._training.BLOCK_MIN_WEIGHTS", 0)
+        batch_size = 1
     X, y = blobs
     quiet = small(FastBPClassifier, max_iter=3, batch_size=batch_size).fit(X, y)
     capsys.readouterr()
