@@ -32,7 +32,7 @@ from numba import njit
 
 from ._functions import jit_options
 from ._kernels import SMALLEST_SCALE, _above_first_layer, _copy, _example_views, _fold_scale
-from ._network import ALIGNMENT, aligned_empty
+from ._network import aligned_rows
 
 # Examples whose first-layer updates share one pass over the weights. 4 examples
 # and 2 weight rows per inner loop was the fastest of the shapes measured (1-8
@@ -59,19 +59,18 @@ SMALLEST_BLOCK_DECAY = 0.5
 def block_buffers(n_features, n_hidden, dtype, threads=None):
     """Preallocated ``(rows, products, pending, gram, current)`` of :func:`block_sgd_epoch`.
 
-    ``rows`` holds two blocks of input rows, each row 64-byte aligned. With
-    ``threads``, every array gets a leading axis of that length: one set per thread
+    ``rows`` holds two blocks of input rows. Every row of every array starts on a
+    cache line of its own (:func:`fastbp._network.aligned_rows`). With ``threads``,
+    every array gets a leading axis of that length: one set per thread
     (:func:`fastbp._hogwild.hogwild_epoch`).
     """
     lead = () if threads is None else (threads,)
-    stride = -(-n_features // ALIGNMENT) * ALIGNMENT
-    rows = aligned_empty(max(1, threads or 1) * 2 * BLOCK * stride, dtype)
     return (
-        rows.reshape(*lead, 2, BLOCK, stride),
-        np.zeros((*lead, 2, BLOCK, n_hidden), dtype=dtype),
-        np.zeros((*lead, BLOCK, n_hidden), dtype=dtype),
-        np.zeros((*lead, BLOCK, BLOCK), dtype=dtype),
-        np.zeros((*lead, n_hidden), dtype=dtype),
+        aligned_rows((*lead, 2, BLOCK, n_features), dtype),
+        aligned_rows((*lead, 2, BLOCK, n_hidden), dtype),
+        aligned_rows((*lead, BLOCK, n_hidden), dtype),
+        aligned_rows((*lead, BLOCK, BLOCK), dtype),
+        aligned_rows((*lead, n_hidden), dtype),
     )
 
 

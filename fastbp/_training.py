@@ -19,7 +19,7 @@ from ._block_kernel import (
     block_sgd_epoch,
 )
 from ._hogwild import hogwild_epoch
-from ._network import ALIGNMENT, aligned_empty
+from ._network import aligned_rows
 from ._sparse_kernel import sparse_sgd_epoch
 
 # Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
@@ -168,13 +168,12 @@ def make_trainer(
             )
     elif batch_size == 1:
         # One set of buffers per thread of Numba's pool (Hogwild indexes them by
-        # thread id); each thread's rows start on a cache line.
+        # thread id); each thread's rows start on a cache line of their own.
         threads = max(1, min(n_jobs, n_samples, numba.config.NUMBA_NUM_THREADS))
         pool = 1 if threads == 1 else numba.config.NUMBA_NUM_THREADS
-        outs = np.empty((pool, layout.n_units), dtype=dtype)
-        deltas = np.empty((pool, layout.n_units), dtype=dtype)
-        stride = -(-X.shape[1] // ALIGNMENT) * ALIGNMENT
-        rows = aligned_empty(pool * 2 * stride, dtype).reshape(pool, 2, stride)
+        outs = aligned_rows((pool, layout.n_units), dtype)
+        deltas = aligned_rows((pool, layout.n_units), dtype)
+        rows = aligned_rows((pool, 2, X.shape[1]), dtype)
         # A wide first layer is read once per block of examples, without momentum;
         # on several threads only without L2 (see hogwild_epoch).
         sizes = layout.sizes
