@@ -44,10 +44,12 @@ BLOCK = 4
 # A first layer smaller than this many weights stays in L1/L2 anyway, and the
 # block's bookkeeping costs about what it saves: measured against the one-example
 # kernel, 0.82x on 2-4-1, 0.97x on 20-50-2, 1.05x on 64-32-10, 1.10x on 50-100-2,
+# 1.12x on 64-64-10 (1.19x with alpha=1e-4), 1.38x on 100-100-10 with alpha=1e-4,
 # 1.40x on 100-200-10, 1.56x on 784-128-10. The kernel also takes a few seconds
-# longer to compile than ``sgd_epoch`` (once, then it is cached): digits-sized
-# networks keep the one-example kernel and their quick first fit.
-BLOCK_MIN_WEIGHTS = 4096
+# longer to compile than ``sgd_epoch`` (once, then it is cached; +4.4 s on the demo's
+# first run): digits-sized networks, the demo's 64-64-10 included, keep the
+# one-example kernel and their quick first fit.
+BLOCK_MIN_WEIGHTS = 8192
 
 # The scale is folded into V after a block once it is below SMALLEST_SCALE, so within
 # a block it can shrink by up to decay**BLOCK more: at least 1/16 with this bound,

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 @pytest.mark.parametrize(
     "batch_size,n_features",
-    # 300 x 16 first-layer weights are trained in blocks (_block_kernel).
-    [(1, 20), (1, 300), (16, 20)],
+    # 600 x 16 first-layer weights are trained in blocks (_block_kernel).
+    [(1, 20), (1, 600), (16, 20)],
 )
 def test_kernels_allocate_nothing_per_example(batch_size, n_features):
     # Numba's own allocator is not seen by tracemalloc: count its allocations in a
