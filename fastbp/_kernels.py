@@ -315,12 +315,14 @@ def _above_first_layer(
     :func:`_example_views`, made once per epoch: slicing them here, once per example,
     costs reference counting.
 
-    :func:`sparse_sgd_epoch` uses it; :func:`sgd_epoch` keeps the same step written
-    inline, exactly as it was benchmarked before this helper existed: A/B runs of a
+    :func:`fastbp._sparse_kernel.sparse_sgd_epoch` and
+    :func:`fastbp._block_kernel.block_sgd_epoch` use it; :func:`sgd_epoch` keeps the
+    same step written inline, exactly as it was benchmarked before this helper
+    existed: A/B runs of a
     version calling this helper differed from it by less than this shared machine's
     run-to-run spread (150-250 ns per example on workload D), too little to prove
-    that the serial path did not get slower. ``tests/test_sparse.py`` holds both to
-    the same results (1e-10).
+    that the serial path did not get slower. ``tests/test_sparse.py`` and
+    ``tests/test_kernels.py`` hold them all to the same results (1e-10).
     """
     sizes, _, _, unit_offsets, hidden_code, out_code, loss_code = network
     n_layers = sizes.shape[0] - 1
@@ -474,9 +476,9 @@ def sgd_epoch(
     return data_loss, penalty
 
 
-# A sparse epoch keeps the first layer's weights as ``scale * V`` so that the L2
-# decay of all of them costs one multiplication; once the scale falls below this,
-# it is folded into V (one pass over the block) to keep V's precision.
+# The sparse and block kernels keep the first layer's weights as ``scale * V`` so
+# that the L2 decay of all of them costs one multiplication; once the scale falls
+# below this, it is folded into V (one pass over the block) to keep V's precision.
 SMALLEST_SCALE = 1e-6
 
 
