@@ -166,9 +166,23 @@ def _timed(fit, n_examples):
 EPOCHS = {"A": 10, "B": 20, "C": 2, "D": 3}
 
 
+def sgd_classifier(epochs):
+    """sklearn's ``SGDClassifier`` in the comparison's setting: the delta rule."""
+    from sklearn.linear_model import SGDClassifier
+
+    return SGDClassifier(
+        loss="log_loss",
+        learning_rate="constant",
+        eta0=LEARNING_RATE,
+        alpha=0.0,
+        shuffle=False,
+        max_iter=epochs,
+        tol=None,
+    )
+
+
 def _contenders(name, X, y, hidden, loss, with_sklearn):
     """name -> (fit: one timed round, examples processed by it)."""
-    from sklearn.linear_model import SGDClassifier
     from sklearn.neural_network import MLPClassifier
 
     from fastbp import FastBPClassifier
@@ -202,15 +216,7 @@ def _contenders(name, X, y, hidden, loss, with_sklearn):
         if torch_loop is not None:
             result["PyTorch bs=1 loop"] = torch_loop
         if name == "D":
-            model = SGDClassifier(
-                loss="log_loss",
-                learning_rate="constant",
-                eta0=LEARNING_RATE,
-                alpha=0.0,
-                shuffle=False,
-                max_iter=epochs,
-                tol=None,
-            )
+            model = sgd_classifier(epochs)
             result["sklearn SGDClassifier"] = (lambda m=model: m.fit(X, y), epochs * len(X))
     return result
 

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from ._bench import LEARNING_RATE, SETTINGS
+from ._bench import SETTINGS, sgd_classifier
 
 HOGWILD_EPOCHS = 2
 
@@ -129,22 +129,13 @@ def text_like(n_documents=20_000, n_features=2**18, words=100, vocabulary=20_000
 
 def sparse_contenders(X, y, epochs=3, mlp_examples=20):
     """name -> (fit, examples) for the sparse comparison, each a fresh fit."""
-    from sklearn.linear_model import SGDClassifier
     from sklearn.neural_network import MLPClassifier
 
     from fastbp import FastBPClassifier
 
     linear = FastBPClassifier(hidden_layer_sizes=(), max_iter=epochs, **SETTINGS)
     hidden = FastBPClassifier(hidden_layer_sizes=(64,), max_iter=epochs, **SETTINGS)
-    sgd = SGDClassifier(
-        loss="log_loss",
-        learning_rate="constant",
-        eta0=LEARNING_RATE,
-        alpha=0.0,
-        shuffle=False,
-        max_iter=epochs,
-        tol=None,
-    )
+    sgd = sgd_classifier(epochs)
     mlp = MLPClassifier(
         hidden_layer_sizes=(64,), solver="sgd", batch_size=1, momentum=0.0, **SETTINGS
     )

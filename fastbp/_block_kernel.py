@@ -235,9 +235,8 @@ def block_sgd_epoch(
                 gram[low, high] = total
         for m in range(count):
             i = order[first + m]
-            product = products[side, m]
             for j in range(n_out):
-                q = product[j]
+                q = products[side, m, j]
                 for low in range(m):
                     q -= pending[low, j] * gram[low, m]
                 current[j] = q

@@ -58,35 +58,12 @@ def hogwild_epoch(
         start = part * n_examples // n_parts
         stop = (part + 1) * n_examples // n_parts
         t = get_thread_id()
+        part_args = (X, Y, order[start:stop], sample_weight, theta, network)
+        step_args = (learning_rate, decay, alpha, outs[t], deltas[t])
         if blocks is None:
-            losses[part], penalties[part] = sgd_epoch(
-                X,
-                Y,
-                order[start:stop],
-                sample_weight,
-                theta,
-                network,
-                learning_rate,
-                decay,
-                alpha,
-                outs[t],
-                deltas[t],
-                rows[t],
-                momentum,
-            )
+            result = sgd_epoch(*part_args, *step_args, rows[t], momentum)
         else:
-            losses[part], penalties[part] = block_sgd_epoch(
-                X,
-                Y,
-                order[start:stop],
-                sample_weight,
-                theta,
-                network,
-                learning_rate,
-                decay,
-                alpha,
-                outs[t],
-                deltas[t],
-                (blocks[0][t], blocks[1][t], blocks[2][t], blocks[3][t], blocks[4][t]),
-            )
+            own = (blocks[0][t], blocks[1][t], blocks[2][t], blocks[3][t], blocks[4][t])
+            result = block_sgd_epoch(*part_args, *step_args, own)
+        losses[part], penalties[part] = result
     return losses.sum(), penalties.sum()

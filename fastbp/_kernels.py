@@ -316,13 +316,12 @@ def _above_first_layer(
     costs reference counting.
 
     :func:`fastbp._sparse_kernel.sparse_sgd_epoch` and
-    :func:`fastbp._block_kernel.block_sgd_epoch` use it; :func:`sgd_epoch` keeps the
-    same step written inline, exactly as it was benchmarked before this helper
-    existed: A/B runs of a
-    version calling this helper differed from it by less than this shared machine's
-    run-to-run spread (150-250 ns per example on workload D), too little to prove
-    that the serial path did not get slower. ``tests/test_sparse.py`` and
-    ``tests/test_kernels.py`` hold them all to the same results (1e-10).
+    :func:`fastbp._block_kernel.block_sgd_epoch` use it. :func:`sgd_epoch` keeps
+    the same step written inline: a version of it calling this helper measured
+    slower, best of 15 interleaved rounds 255 against 179 ns per example on
+    workload D and 449 against 369 on A (the same results to 1e-10), a cost that
+    only such tiny networks see. ``tests/test_sparse.py`` and
+    ``tests/test_kernels.py`` hold all three to the same results (1e-10).
     """
     sizes, _, _, unit_offsets, hidden_code, out_code, loss_code = network
     n_layers = sizes.shape[0] - 1
@@ -483,11 +482,17 @@ SMALLEST_SCALE = 1e-6
 
 
 @njit(**inline_options)
+def _multiply(values, factor):
+    """``values *= factor`` for a 1-D array, as a plain loop (see :func:`_copy`)."""
+    for k in range(values.shape[0]):
+        values[k] *= factor
+
+
+@njit(**inline_options)
 def _fold_scale(theta, network, scale):
     """``V <- scale * V`` over the first layer's weight block (then the scale is 1)."""
     sizes, weight_offsets = network[:2]
-    for k in range(weight_offsets[0], weight_offsets[0] + sizes[0] * sizes[1]):
-        theta[k] *= scale
+    _multiply(theta[weight_offsets[0] : weight_offsets[0] + sizes[0] * sizes[1]], scale)
 
 
 @njit(**jit_options)

@@ -12,6 +12,7 @@ from ._kernels import (
     _fold_scale,
     _forward_batch,
     _layer_block,
+    _multiply,
     _update_layer,
 )
 
@@ -198,8 +199,7 @@ def sparse_sgd_epoch(
                 if transposed is None:
                     _fold_scale(theta, network, scale)
                 else:
-                    for k in range(n_in * n_out):
-                        transposed[k] *= scale
+                    _multiply(transposed, scale)
                 norm *= scale * scale
                 scale = one
         if squared is not None:
@@ -209,8 +209,7 @@ def sparse_sgd_epoch(
             _fold_scale(theta, network, scale)
     else:
         if scale != one:
-            for k in range(n_in * n_out):
-                transposed[k] *= scale
+            _multiply(transposed, scale)
         _transpose(transposed, n_in, n_out, block)
     return data_loss, penalty
 
