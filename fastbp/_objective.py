@@ -22,7 +22,7 @@ def outputs(network, theta, X):
     result = np.empty((X.shape[0], network.layout.sizes[-1]), dtype=theta.dtype)
     if sparse.issparse(X):
         _sparse_kernel.sparse_predict_outputs(
-            X.data, X.indices, X.indptr, theta, network.structure, activations, result
+            *_sparse_kernel.csr_arrays(X), theta, network.structure, activations, result
         )
     else:
         _kernels.predict_outputs(X, theta, network.structure, activations, result)

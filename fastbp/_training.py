@@ -18,9 +18,9 @@ from ._block_kernel import (
     block_buffers,
     block_sgd_epoch,
 )
-from ._hogwild import hogwild_epoch
+from ._hogwild import REPLICA_ROWS, hogwild_epoch
 from ._network import aligned_rows
-from ._sparse_kernel import sparse_sgd_epoch
+from ._sparse_kernel import csr_arrays, sparse_sgd_epoch
 
 # Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
 # run near peak, small enough that a chunk's activations stay in cache.
@@ -100,9 +100,10 @@ def make_trainer(
         theta's dtype instead (per-example SGD on one thread only)
     sample_weight : 1-D array of theta's dtype
     batch_size : int
-        1 runs per-example SGD: serially and without momentum, a first layer of
+        1 runs per-example SGD: without momentum, a first layer of
         ``BLOCK_MIN_WEIGHTS`` or more weights is updated in blocks of examples (in
-        calls of ``BLOCK_MIN_EXAMPLES`` or more, with a decay of at least 0.5)
+        calls of ``BLOCK_MIN_EXAMPLES`` or more, with a decay of at least 0.5; on
+        each thread of Hogwild alike)
         (:func:`fastbp._block_kernel.block_sgd_epoch`, the same steps), otherwise
         the fused one-example kernel runs. Larger values run the mini-batch kernel
         (``>= len(X)`` is the true gradient).
@@ -147,12 +148,11 @@ def make_trainer(
         transposed = None
         if momentum == 0.0 and n_units > 1:
             transposed = np.empty(X.shape[1] * n_units, dtype=dtype)
+        csr = csr_arrays(X)
 
         def run(order, learning_rate):
             return sparse_sgd_epoch(
-                X.data,
-                X.indices,
-                X.indptr,
+                *csr,
                 Y,
                 order,
                 sample_weight,
@@ -167,37 +167,32 @@ def make_trainer(
                 transposed,
             )
     elif batch_size == 1:
-        # One set of buffers per thread of Numba's pool (Hogwild indexes them by
-        # thread id); each thread's rows start on a cache line of their own.
+        # One set of buffers per thread (Hogwild indexes them by Numba's thread id,
+        # which is below the thread count); each thread's rows start on a cache line
+        # of their own.
         threads = max(1, min(n_jobs, n_samples, numba.config.NUMBA_NUM_THREADS))
-        pool = 1 if threads == 1 else numba.config.NUMBA_NUM_THREADS
-        outs = aligned_rows((pool, layout.n_units), dtype)
-        deltas = aligned_rows((pool, layout.n_units), dtype)
-        rows = aligned_rows((pool, 2, X.shape[1]), dtype)
-        # A wide first layer is read once per block of examples, without momentum;
-        # on several threads only without L2 (see hogwild_epoch).
+        outs = aligned_rows((threads, layout.n_units), dtype)
+        deltas = aligned_rows((threads, layout.n_units), dtype)
+        rows = aligned_rows((threads, 2, X.shape[1]), dtype)
+        blocks = None
+        # Hogwild with momentum steps the shared theta itself (see hogwild_epoch).
+        replicas = np.empty((threads, REPLICA_ROWS, 0), dtype=dtype)
+        if threads > 1 and moving is None:
+            replicas = aligned_rows((threads, REPLICA_ROWS, theta.shape[0]), dtype)
+        # A wide first layer is read once per block of examples, without momentum.
         sizes = layout.sizes
-        blocked = (
-            moving is None
-            and sizes[0] * sizes[1] >= BLOCK_MIN_WEIGHTS
-            and (threads == 1 or alpha == 0.0)
-        )
+        blocked = moving is None and sizes[0] * sizes[1] >= BLOCK_MIN_WEIGHTS
         if blocked:
             blocks = block_buffers(
-                sizes[0], sizes[1], dtype, None if threads == 1 else pool
+                sizes[0], sizes[1], dtype, None if threads == 1 else threads
             )
-        else:
-            blocks = None
 
         def run(order, learning_rate):
             step, decay = step_and_decay(learning_rate)
             common = (X, Y, order, sample_weight, theta, structure, step, decay, alpha)
+            in_blocks = blocked and decay >= SMALLEST_BLOCK_DECAY
             if threads == 1:
-                if (
-                    blocked
-                    and decay >= SMALLEST_BLOCK_DECAY
-                    and order.shape[0] >= BLOCK_MIN_EXAMPLES
-                ):
+                if in_blocks and order.shape[0] >= BLOCK_MIN_EXAMPLES:
                     return block_sgd_epoch(*common, outs[0], deltas[0], blocks)
                 return _kernels.sgd_epoch(*common, outs[0], deltas[0], rows[0], moving)
             # Both settings belong to the calling thread: set and restored per call.
@@ -206,7 +201,14 @@ def make_trainer(
             try:
                 with numba.parallel_chunksize(1):
                     return hogwild_epoch(
-                        *common, outs, deltas, rows, moving, blocks, threads
+                        *common,
+                        outs,
+                        deltas,
+                        rows,
+                        moving,
+                        blocks if in_blocks else None,
+                        replicas,
+                        threads,
                     )
             finally:
                 numba.set_num_threads(previous)

@@ -142,7 +142,7 @@ def test_steps_that_all_but_erase_the_weights_run_unblocked(rng, alpha, count_bl
 
 def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
     # Only a first layer of BLOCK_MIN_WEIGHTS or more runs in blocks, only without
-    # momentum, and on several threads only without L2.
+    # momentum (on one thread or several alike).
     ran = []
     kernels = {
         "block_sgd_epoch": _block_kernel.block_sgd_epoch,
@@ -152,7 +152,7 @@ def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
 
     def spy(name):
         def run(*args):
-            blocks = name == "hogwild_epoch" and args[-2] is not None
+            blocks = name == "hogwild_epoch" and args[-3] is not None
             ran.append(f"{name}, blocks" if blocks else name)
             return kernels[name](*args)
 
@@ -168,7 +168,7 @@ def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
         ((8, width - 1, 2), 0.0, 1e-4, 1, "sgd_epoch"),
         ((8, width, 2), 0.5, 0.0, 1, "sgd_epoch"),
         ((8, width, 2), 0.0, 0.0, 2, "hogwild_epoch, blocks"),
-        ((8, width, 2), 0.0, 1e-4, 2, "hogwild_epoch"),
+        ((8, width, 2), 0.0, 1e-4, 2, "hogwild_epoch, blocks"),
         ((8, width, 2), 0.5, 0.0, 2, "hogwild_epoch"),
     ]:
         ran.clear()
@@ -337,13 +337,15 @@ def hogwild_buffers(network, X, threads):
 
 @pytest.mark.parametrize("kernel", ["one example", "momentum", "blocks"])
 def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
+    # Parts longer than a merge run: without momentum, a thread trains its replica in
+    # runs of MERGE_EXAMPLES and merges after each, which on one thread is exact.
+    n_parts = _hogwild.HOGWILD_PARTS_PER_THREAD
+    merge = _hogwild.MERGE_EXAMPLES
     network, theta, X, Y, sample_weight = make_problem(
-        rng, (4, 5, 3, 2), "tanh", "log_loss", "logistic", n_samples=70
+        rng, (4, 5, 3, 2), "tanh", "log_loss", "logistic", n_samples=n_parts * merge + 70
     )
     order = rng.permutation(X.shape[0]).astype(np.int64)
-    n_parts = _hogwild.HOGWILD_PARTS_PER_THREAD
-    # The block kernel runs on several threads only without L2 (decay 1).
-    alpha, decay = (0.0, 1.0) if kernel == "blocks" else (0.01, 0.999)
+    alpha, decay = 0.01, 0.999
 
     def run(threads, parts):
         """Hogwild on ``threads`` threads, or the serial kernel over ``parts``."""
@@ -355,13 +357,15 @@ def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
         blocks = None
         if kernel == "blocks":
             blocks = _block_kernel.block_buffers(4, 5, np.float64, pool)
+        rows_per_thread = 0 if moving else theta.shape[0]
+        replicas = np.empty((pool, _hogwild.REPLICA_ROWS, rows_per_thread))
         args = (X, Y, None, sample_weight, trained, network.structure, 0.1, decay, alpha)
         if threads:
             args = (*args[:2], parts, *args[3:])
             numba.set_num_threads(threads)
             with numba.parallel_chunksize(1):
                 losses = _hogwild.hogwild_epoch(
-                    *args, outs, deltas, rows, moving, blocks, threads
+                    *args, outs, deltas, rows, moving, blocks, replicas, threads
                 )
         else:
             losses = np.zeros(2)
@@ -386,11 +390,32 @@ def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
         np.testing.assert_allclose(parallel[2], serial[2], rtol=1e-14)
 
     bounds = [k * len(order) // n_parts for k in range(n_parts + 1)]
-    serial = run(0, [order[a:b] for a, b in pairwise(bounds)])
-    # One thread takes the parts in turn: the serial step on each part.
+    step = len(order) if kernel == "momentum" else merge
+    runs = [
+        order[c : min(c + step, b)] for a, b in pairwise(bounds) for c in range(a, b, step)
+    ]
+    assert kernel == "momentum" or len(runs) == 2 * n_parts
+    serial = run(0, runs)
+    # One thread takes the parts in turn: the serial step on each run of each part.
     assert_same(run(1, order), serial)
     # One example on two threads: every other part is empty.
     assert_same(run(2, order[:1]), run(0, [order[:1]]))
+
+
+def test_hogwild_merge_adds_both_threads_steps(rng):
+    # Since a thread's last merge (base), another thread merged its steps into the
+    # shared vector and this thread took its own on its replica (local): the merge
+    # keeps both, and leaves the thread's replicas at the merged state.
+    base = rng.normal(size=50)
+    others, own = rng.normal(size=(2, 50)) * (rng.random((2, 50)) < 0.5)
+    shared, local = base + others, base + own
+    expected, untouched, own_value = base + others + own, others == 0, local.copy()
+    _hogwild._merge(shared, local, base)
+    np.testing.assert_allclose(shared, expected, rtol=1e-15, atol=1e-15)
+    np.testing.assert_array_equal(local, shared)
+    np.testing.assert_array_equal(base, shared)
+    # Weights nobody else changed take the thread's value as it is, without rounding.
+    np.testing.assert_array_equal(shared[untouched], own_value[untouched])
 
 
 @pytest.mark.parametrize("blocks", [False, True])

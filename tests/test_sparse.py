@@ -55,7 +55,7 @@ def test_sparse_predict_equals_dense(rng):
     activations = np.empty(16 * network.layout.n_units)
     _kernels.predict_outputs(X.toarray(), theta, network.structure, activations, dense)
     _sparse_kernel.sparse_predict_outputs(
-        X.data, X.indices, X.indptr, theta, network.structure, activations, compressed
+        *_sparse_kernel.csr_arrays(X), theta, network.structure, activations, compressed
     )
     np.testing.assert_allclose(compressed, dense, rtol=1e-13, atol=1e-15)
 
