@@ -3,13 +3,21 @@
 import numpy as np
 from numba import njit
 
-from ._functions import activate_rows, inline_options, jit_options
+from ._functions import (
+    activate,
+    activate_rows,
+    example_loss,
+    inline_options,
+    jit_options,
+    output_delta,
+)
 from ._kernels import (
     SMALLEST_SCALE,
-    _above_first_layer,
+    _backward_above_first,
     _copy,
     _example_views,
     _fold_scale,
+    _forward_above_first,
     _forward_batch,
     _layer_block,
     _multiply,
@@ -106,7 +114,10 @@ def sparse_sgd_epoch(
     (:func:`fastbp._kernels._update_layer`) runs; ``transposed`` must be None.
     Returns ``(data_loss, penalty)`` as ``sgd_epoch``.
     """
-    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
+    sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code, loss_code = (
+        network
+    )
+    n_layers = sizes.shape[0] - 1
     n_in = sizes[0]
     n_out = sizes[1]
     # Unsigned, as the indices (see csr_arrays): feature-major offsets stay unsigned.
@@ -114,8 +125,7 @@ def sparse_sgd_epoch(
     w_start = weight_offsets[0]
     b_start = bias_offsets[0]
     block = theta[w_start : w_start + n_in * n_out]
-    views = _example_views(network, outs, deltas)
-    first_net = views[0]
+    first_net, out, out_delta = _example_views(network, outs, deltas)
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
     squared = np.zeros(1) if alpha != 0.0 else None
     one = theta.dtype.type(1)
@@ -148,19 +158,18 @@ def sparse_sgd_epoch(
                 first_net[j] = theta[b_start + j] + scale * first_net[j]
         if squared is not None:
             squared[0] = 0.0
-        data_loss += _above_first_layer(
-            theta,
-            network,
-            outs,
-            deltas,
-            views,
-            Y[i],
-            sample_weight[i],
-            learning_rate,
-            decay,
-            squared,
-            momentum,
-        )
+        # The step above the first layer (see _kernels._forward_above_first).
+        weight = sample_weight[i]
+        target = Y[i]
+        activate(out_code if n_layers == 1 else hidden_code, first_net)
+        if n_layers > 1:
+            _forward_above_first(theta, network, outs)
+        data_loss += weight * example_loss(loss_code, out_code, out, target)
+        output_delta(loss_code, out_code, out, target, weight, out_delta)
+        if n_layers > 1:
+            _backward_above_first(
+                theta, network, outs, deltas, learning_rate, decay, squared, momentum
+            )
         if momentum is not None:
             for k in range(start, stop):
                 dense_row[indices[k]] += data[k]
