@@ -767,6 +767,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
                 "per example, or be a label indicator matrix for multilabel data."
             )
         multilabel = target_type == "multilabel-indicator"
+        if not multilabel:
+            found, codes = np.unique(y, return_inverse=True)
         if first_pass:
             if multilabel:
                 known = np.arange(y.shape[1])
@@ -778,7 +780,7 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
                     )
                 known = np.unique(classes)
             else:
-                known = np.unique(y)
+                known = found
             if not multilabel and len(known) < 2:
                 raise ValueError(
                     f"y has only one class ({known!r}); a classifier needs at least 2 "
@@ -805,7 +807,6 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
                 )
         if multilabel:
             return np.asarray(y)
-        found, codes = np.unique(y, return_inverse=True)
         index = np.searchsorted(self.classes_, found).clip(max=len(self.classes_) - 1)
         unknown = found[self.classes_[index] != found]
         if unknown.size:

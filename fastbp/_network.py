@@ -162,9 +162,25 @@ def init_theta(layout, dtype, rng, hidden_code):
     for layer in range(layout.n_weight_layers):
         fan_in, fan_out = layout.sizes[layer], layout.sizes[layer + 1]
         bound = np.sqrt(factor / (fan_in + fan_out))
-        layout.weights(theta, layer)[...] = rng.uniform(-bound, bound, (fan_out, fan_in))
-        layout.biases(theta, layer)[...] = rng.uniform(-bound, bound, fan_out)
+        for block in (layout.weights(theta, layer), layout.biases(theta, layer)):
+            _uniform(rng, -bound, bound, block)
     return theta
+
+
+def _uniform(rng, low, high, out):
+    """``out[...] = rng.uniform(low, high, out.shape)``, drawn in place for float64.
+
+    The same numbers (``uniform`` computes ``low + (high - low) * u`` from the same
+    stream) without a temporary: a hashed-text first layer has 2^18 or more weights
+    per unit, and the copy was a visible part of a short fit. float32 keeps the
+    float64 draw, rounded, which in-place float32 draws would not reproduce.
+    """
+    if out.dtype == np.float64:
+        rng.random(out=out)
+        out *= high - low
+        out += low
+    else:
+        out[...] = rng.uniform(low, high, out.shape)
 
 
 @dataclass(frozen=True)

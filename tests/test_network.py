@@ -37,3 +37,19 @@ def test_glorot_bounds(code, factor):
         weights = layout.weights(theta, layer)
         assert np.abs(weights).max() <= bound
         assert np.abs(weights).max() > 0.9 * bound
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_init_draws_the_uniform_stream_layer_by_layer(dtype):
+    # Weights, then biases, of each layer in turn, as rng.uniform draws them (float64
+    # draws in place, float32 rounds the float64 draws): a seed gives the same model
+    # whatever the dtype, up to rounding.
+    layout = Layout((6, 5, 3))
+    theta = init_theta(layout, dtype, np.random.default_rng(4), RELU)
+    rng = np.random.default_rng(4)
+    for layer, (fan_in, fan_out) in enumerate([(6, 5), (5, 3)]):
+        bound = np.sqrt(6.0 / (fan_in + fan_out))
+        weights = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(dtype)
+        biases = rng.uniform(-bound, bound, fan_out).astype(dtype)
+        np.testing.assert_array_equal(layout.weights(theta, layer), weights)
+        np.testing.assert_array_equal(layout.biases(theta, layer), biases)
