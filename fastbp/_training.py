@@ -20,7 +20,7 @@ from ._block_kernel import (
 )
 from ._hogwild import REPLICA_ROWS, hogwild_epoch
 from ._network import aligned_rows
-from ._sparse_kernel import csr_arrays, sparse_sgd_epoch
+from ._sparse_kernel import compact_features, csr_arrays, sparse_sgd_epoch
 
 # Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
 # run near peak, small enough that a chunk's activations stay in cache.
@@ -141,18 +141,22 @@ def make_trainer(
             )
         outs = np.empty(layout.n_units, dtype=dtype)
         deltas = np.empty(layout.n_units, dtype=dtype)
-        dense_row = np.zeros(X.shape[1] if momentum > 0.0 else 0, dtype=dtype)
-        # With several first-layer units and no momentum, a feature-major copy of the
-        # first layer (see sparse_sgd_epoch); one unit's weights are feature-major.
-        n_units = layout.sizes[1]
-        transposed = None
-        if momentum == 0.0 and n_units > 1:
-            transposed = np.empty(X.shape[1] * n_units, dtype=dtype)
-        csr = csr_arrays(X)
+        data, indices, indptr = csr_arrays(X)
+        if moving is None:
+            # The features that occur, numbered compactly, and a feature-major copy
+            # of their first-layer weights for the epochs (see sparse_sgd_epoch).
+            features, indices = compact_features(indices, X.shape[1])
+            weights = np.empty(features.shape[0] * layout.sizes[1], dtype=dtype)
+            dense_row = np.zeros(0, dtype=dtype)
+        else:
+            features = weights = None
+            dense_row = np.zeros(X.shape[1], dtype=dtype)
 
         def run(order, learning_rate):
             return sparse_sgd_epoch(
-                *csr,
+                data,
+                indices,
+                indptr,
                 Y,
                 order,
                 sample_weight,
@@ -164,8 +168,10 @@ def make_trainer(
                 deltas,
                 dense_row,
                 moving,
-                transposed,
+                features,
+                weights,
             )
+
     elif batch_size == 1:
         # One set of buffers per thread (Hogwild indexes them by Numba's thread id,
         # which is below the thread count); each thread's rows start on a cache line

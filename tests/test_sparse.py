@@ -60,6 +60,18 @@ def test_sparse_predict_equals_dense(rng):
     np.testing.assert_allclose(compressed, dense, rtol=1e-13, atol=1e-15)
 
 
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_compact_features_number_the_features_in_order_of_occurrence(rng, index_dtype):
+    X = sparse.random(50, 1000, density=0.01, format="csr", random_state=2)
+    X.indices = X.indices.astype(index_dtype)
+    _, indices, _ = _sparse_kernel.csr_arrays(X)
+    features, compact = _sparse_kernel.compact_features(indices, X.shape[1])
+    assert features.dtype == compact.dtype == np.uint32
+    np.testing.assert_array_equal(features[compact], X.indices)
+    _, first = np.unique(X.indices, return_index=True)
+    np.testing.assert_array_equal(features, X.indices[np.sort(first)])
+
+
 @pytest.fixture(scope="module")
 def text_like():
     rng = np.random.default_rng(1)
