@@ -1,4 +1,4 @@
-"""Multi-core training: Hogwild threads and a threaded grid search (costs and ratios)."""
+"""Scale: Hogwild threads, a threaded grid search and sparse input (costs and ratios)."""
 
 import time
 
@@ -87,5 +87,69 @@ class GridSearchThreads:
         from fastbp._bench_scale import grid_search_seconds
 
         return grid_search_seconds(2) / grid_search_seconds(1)
+
+    track_time_ratio.unit = "ratio"
+
+
+def _text(documents=20_000):
+    from fastbp._bench_scale import text_like
+
+    return text_like(documents)
+
+
+class SparseText:
+    """One per-example epoch on hashed text (2^18 columns, ~77 non-zeros per row)."""
+
+    params = [[0, 64]]
+    param_names = ["hidden_units"]
+    timeout = 300
+
+    def setup(self, hidden_units):
+        from fastbp import FastBPClassifier
+        from fastbp._bench import SETTINGS
+
+        self.X, self.y = _text()
+        hidden = (hidden_units,) if hidden_units else ()
+        self.model = FastBPClassifier(hidden_layer_sizes=hidden, max_iter=1, **SETTINGS)
+        self.model.partial_fit(self.X[:200], self.y[:200], classes=np.unique(self.y))
+
+    def time_epoch(self, hidden_units):
+        self.model.partial_fit(self.X, self.y)
+
+    def track_examples_per_second(self, hidden_units):
+        start = time.perf_counter()
+        self.model.partial_fit(self.X, self.y)
+        return self.X.shape[0] / (time.perf_counter() - start)
+
+    track_examples_per_second.unit = "examples/s"
+
+
+class SparseLinearRatio:
+    """Hashed text, no hidden layer, 3 epochs: fastbp's fit time / SGDClassifier's
+    (lower is better), the median of 3 rounds in alternating order."""
+
+    timeout = 300
+
+    def setup(self):
+        from fastbp import FastBPClassifier
+        from fastbp._bench import SETTINGS, sgd_classifier
+
+        self.X, self.y = _text()
+        self.models = [
+            FastBPClassifier(hidden_layer_sizes=(), max_iter=3, **SETTINGS),
+            sgd_classifier(3),
+        ]
+        self.models[0].fit(self.X[:200], self.y[:200])  # compile, or load the cache
+
+    def track_time_ratio(self):
+        ratios = []
+        for round_ in range(3):
+            times = {}
+            for index in (0, 1) if round_ % 2 == 0 else (1, 0):
+                start = time.perf_counter()
+                self.models[index].fit(self.X, self.y)
+                times[index] = time.perf_counter() - start
+            ratios.append(times[0] / times[1])
+        return float(np.median(ratios))
 
     track_time_ratio.unit = "ratio"
