@@ -23,10 +23,11 @@ from ._kernels import _copy, sgd_epoch
 HOGWILD_PARTS_PER_THREAD = 8
 
 # Examples a thread trains on its replica between two merges. On workload C's
-# network (784-128-10, 2 threads), 64 examples gave 1.67x the serial examples/s,
-# 256 gave 1.96x, with the serial run's accuracy after 2 epochs (+0.3 and +0.5
-# points). The other threads' steps reach a thread's replica at most this many
-# examples late.
+# network (784-128-10, 2 threads, one process), 64 examples gave 1.67x the serial
+# examples/s and 256 gave 1.96x, both within half a point of the serial run's test
+# accuracy after 2 epochs (bench --scale: 1.82x and 1.86x, -0.25 and -0.23 points;
+# sharing the weights directly: 1.34x). The other threads' steps reach a thread's
+# replica at most this many examples late.
 MERGE_EXAMPLES = 256
 
 # Rows of a thread's replicas: its own theta, and theta as of its last merge.
