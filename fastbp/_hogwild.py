@@ -45,8 +45,9 @@ def _merge(shared, local, base):
     """
     for k in range(shared.shape[0]):
         value = local[k]
-        if shared[k] != base[k]:
-            value = shared[k] + (value - base[k])
+        current = shared[k]  # read once: another thread may write it meanwhile
+        if current != base[k]:
+            value = current + (value - base[k])
         shared[k] = value
         local[k] = value
         base[k] = value
@@ -114,8 +115,10 @@ def hogwild_epoch(
         else:
             local = replicas[t, 0]
             base = replicas[t, 1]
+            # base from local, not from theta a second time: another thread's merge
+            # in between would look like this thread's own steps, and be undone.
             _copy(local, theta)
-            _copy(base, theta)
+            _copy(base, local)
             for first in range(start, stop, MERGE_EXAMPLES):
                 run = order[first : min(first + MERGE_EXAMPLES, stop)]
                 part_args = (X, Y, run, sample_weight, local, network)
