@@ -14,19 +14,30 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 @pytest.mark.parametrize(
-    "batch_size,n_features",
+    "batch_size,n_features,extra",
     # 600 x 16 first-layer weights are trained in blocks (_block_kernel).
-    [(1, 20), (1, 600), (16, 20)],
+    [
+        (1, 20, ""),
+        (1, 600, ""),
+        (16, 20, ""),
+        (1, 600, "n_jobs=2"),
+        (1, 600, "n_jobs=2, momentum=0.9, velocity=np.zeros_like(theta)"),
+        (1, 20, "sparse"),
+        (1, 20, "sparse, momentum=0.9, velocity=np.zeros_like(theta)"),
+    ],
 )
-def test_kernels_allocate_nothing_per_example(batch_size, n_features):
+def test_kernels_allocate_nothing_per_example(batch_size, n_features, extra):
     # Numba's own allocator is not seen by tracemalloc: count its allocations in a
     # fresh interpreter with NUMBA_NRT_STATS=1. An epoch of 4000 examples must
-    # allocate exactly as much as an epoch of 40.
+    # allocate exactly as much as an epoch of 40 (Hogwild: as a thread's parts).
+    sparse = extra.startswith("sparse")
+    params = extra.removeprefix("sparse").lstrip(", ")
     code = textwrap.dedent(f"""
         import os
         os.environ["NUMBA_NRT_STATS"] = "1"
         import numpy as np
         from numba.core.runtime import rtsys
+        from scipy import sparse
         from fastbp._functions import ACTIVATIONS, LOSSES
         from fastbp._network import Layout, Network, init_theta
         from fastbp._training import make_trainer
@@ -36,9 +47,11 @@ def test_kernels_allocate_nothing_per_example(batch_size, n_features):
                           ACTIVATIONS["softmax"], LOSSES["log_loss"])
         theta = init_theta(network.layout, np.float64, rng, network.hidden_code)
         X = rng.normal(size=(4000, {n_features}))
+        if {sparse}:
+            X = sparse.csr_matrix(X * (rng.random(X.shape) < 0.2))
         Y = np.eye(3)[rng.integers(0, 3, 4000)]
         epoch = make_trainer(network, theta, X, Y, np.ones(4000), {batch_size}, 0.01,
-                             1e-4)
+                             1e-4, {params})
         order = np.arange(4000)
         epoch(order[:40])
 
