@@ -30,15 +30,8 @@ whose ``V x`` and ``||x||^2`` the block already has.
 import numpy as np
 from numba import njit
 
-from ._functions import activate, example_loss, jit_options, output_delta
-from ._kernels import (
-    SMALLEST_SCALE,
-    _backward_above_first,
-    _copy,
-    _example_views,
-    _fold_scale,
-    _forward_above_first,
-)
+from ._functions import jit_options
+from ._kernels import SMALLEST_SCALE, _above_first_layer, _copy, _example_views, _fold_scale
 from ._network import aligned_rows
 
 # Examples whose first-layer updates share one pass over the weights. 4 examples
@@ -199,15 +192,13 @@ def block_sgd_epoch(
     ``(data_loss, penalty)`` as ``sgd_epoch``.
     """
     rows, products, pending, gram, current = buffers
-    sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code, loss_code = (
-        network
-    )
-    n_layers = sizes.shape[0] - 1
+    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
     n_in = sizes[0]
     n_out = sizes[1]
     w_start = weight_offsets[0]
     biases = theta[bias_offsets[0] : bias_offsets[0] + n_out]
-    first_net, out, out_delta = _example_views(network, outs, deltas)
+    views = _example_views(network, outs, deltas)
+    first_net = views[0]
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
     squared = np.zeros(1) if alpha != 0.0 else None
     one = theta.dtype.type(1)
@@ -252,18 +243,19 @@ def block_sgd_epoch(
                 first_net[j] = biases[j] + scale * q
             if squared is not None:
                 squared[0] = scale * scale * norm
-            # The step above the first layer (see _kernels._forward_above_first).
-            weight = sample_weight[i]
-            target = Y[i]
-            activate(out_code if n_layers == 1 else hidden_code, first_net)
-            if n_layers > 1:
-                _forward_above_first(theta, network, outs)
-            data_loss += weight * example_loss(loss_code, out_code, out, target)
-            output_delta(loss_code, out_code, out, target, weight, out_delta)
-            if n_layers > 1:
-                _backward_above_first(
-                    theta, network, outs, deltas, learning_rate, decay, squared, None
-                )
+            data_loss += _above_first_layer(
+                theta,
+                network,
+                outs,
+                deltas,
+                views,
+                Y[i],
+                sample_weight[i],
+                learning_rate,
+                decay,
+                squared,
+                None,
+            )
             for j in range(n_out):
                 biases[j] -= learning_rate * first_delta[j]
             scale *= decay

@@ -291,23 +291,9 @@ def _example_views(network, outs, deltas):
     )
 
 
-@njit(**jit_options)
+@njit(**inline_options)
 def _forward_above_first(theta, network, outs):
-    """Forward pass through the layers above the first, given its activated outputs.
-
-    With :func:`_backward_above_first`, the part of one example's step that the
-    sparse and block kernels share with :func:`sgd_epoch`; they write the first
-    layer's part, and the output layer's loss and delta, themselves. Each is one
-    call, made only for networks with hidden layers: an inlined helper taking the
-    layout's and the buffers' arrays costs a reference count increment and
-    decrement of each of them per example (Numba rebinds every argument), which
-    made the sparse linear epoch 1.8x slower (190 against 350 ns per example on
-    hashed text, 77 non-zeros). :func:`sgd_epoch` keeps the same step written
-    inline: a version of it calling a shared helper measured slower on tiny
-    networks (best of 15 interleaved rounds, 255 against 179 ns per example on
-    workload D). ``tests/test_sparse.py`` and ``tests/test_kernels.py`` hold all
-    three to the same results (1e-10).
-    """
+    """Forward pass through the layers above the first, given its activated outputs."""
     sizes, _, _, unit_offsets, hidden_code, out_code = network[:6]
     n_layers = sizes.shape[0] - 1
     for layer in range(1, n_layers):
@@ -316,7 +302,7 @@ def _forward_above_first(theta, network, outs):
         activate(out_code if layer == n_layers - 1 else hidden_code, net)
 
 
-@njit(**jit_options)
+@njit(**inline_options)
 def _backward_above_first(
     theta, network, outs, deltas, learning_rate, decay, squared, momentum
 ):
@@ -324,8 +310,7 @@ def _backward_above_first(
 
     Given the output deltas in ``deltas``: updates each layer's weights (adding
     their old squared norm to ``squared``) and ends with the first layer's deltas
-    in ``deltas``. The first layer's update is the caller's (see
-    :func:`_forward_above_first`).
+    in ``deltas``. The first layer's update is the caller's.
     """
     sizes, _, _, unit_offsets, hidden_code = network[:5]
     n_layers = sizes.shape[0] - 1
@@ -350,6 +335,62 @@ def _backward_above_first(
         )
         for k in range(back.shape[0]):
             back[k] *= derivative(hidden_code, inputs[k])
+
+
+@njit(**inline_options)
+def _above_first_layer(
+    theta,
+    network,
+    outs,
+    deltas,
+    views,
+    target,
+    weight,
+    learning_rate,
+    decay,
+    squared,
+    momentum,
+):
+    """One example's step above the first layer's weights; returns its weighted loss.
+
+    Given the first layer's net inputs in ``outs``: activates them, runs the forward
+    pass through the other layers, computes the output delta, and from the last
+    layer down to the second back-propagates the deltas and updates the weights
+    (adding their old squared norm to ``squared``), ending with the first layer's
+    deltas in ``deltas``. The first layer's update is the caller's. ``views`` are
+    :func:`_example_views`, made once per epoch: slicing them here, once per example,
+    costs reference counting.
+
+    :func:`fastbp._block_kernel.block_sgd_epoch` inlines it.
+    :func:`fastbp._sparse_kernel.sparse_sgd_epoch` writes the output layer's part
+    itself and calls :data:`_forward_above_first_call` and
+    :data:`_backward_above_first_call` for networks with hidden layers only: Numba
+    rebinds each argument of an inlined function with an atomic reference-count
+    increment and decrement, which cost the sparse linear epoch (150-200 ns per
+    example in all) about half its time; the block kernel, at several microseconds
+    per example, measured 0.94x with the calls instead (15 interleaved rounds on
+    784-128-10). :func:`sgd_epoch` keeps the same step written inline: a version
+    of it calling this helper measured slower, best of 15 interleaved rounds 255
+    against 179 ns per example on workload D and 449 against 369 on A (the same
+    results to 1e-10). ``tests/test_sparse.py`` and ``tests/test_kernels.py`` hold
+    all three to the same results (1e-10).
+    """
+    sizes, _, _, _, hidden_code, out_code, loss_code = network
+    n_layers = sizes.shape[0] - 1
+    first_net, out, out_delta = views
+    activate(out_code if n_layers == 1 else hidden_code, first_net)
+    _forward_above_first(theta, network, outs)
+    loss = weight * example_loss(loss_code, out_code, out, target)
+    output_delta(loss_code, out_code, out, target, weight, out_delta)
+    _backward_above_first(
+        theta, network, outs, deltas, learning_rate, decay, squared, momentum
+    )
+    return loss
+
+
+# The same two functions compiled as calls, not inlined (see _above_first_layer).
+_forward_above_first_call = njit(**jit_options)(_forward_above_first.py_func)
+_backward_above_first_call = njit(**jit_options)(_backward_above_first.py_func)
 
 
 @njit(**jit_options)

@@ -13,11 +13,11 @@ from ._functions import (
 )
 from ._kernels import (
     SMALLEST_SCALE,
-    _backward_above_first,
+    _backward_above_first_call,
     _copy,
     _example_views,
     _fold_scale,
-    _forward_above_first,
+    _forward_above_first_call,
     _forward_batch,
     _layer_block,
     _multiply,
@@ -199,16 +199,16 @@ def sparse_sgd_epoch(
                 first_net[j] = theta[b_start + j] + scale * first_net[j]
         if squared is not None:
             squared[0] = 0.0
-        # The step above the first layer (see _kernels._forward_above_first).
+        # The step above the first layer (see _kernels._above_first_layer).
         weight = sample_weight[i]
         target = Y[i]
         activate(out_code if n_layers == 1 else hidden_code, first_net)
         if n_layers > 1:
-            _forward_above_first(theta, network, outs)
+            _forward_above_first_call(theta, network, outs)
         data_loss += weight * example_loss(loss_code, out_code, out, target)
         output_delta(loss_code, out_code, out, target, weight, out_delta)
         if n_layers > 1:
-            _backward_above_first(
+            _backward_above_first_call(
                 theta, network, outs, deltas, learning_rate, decay, squared, momentum
             )
         if weights is None:
