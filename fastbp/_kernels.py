@@ -369,11 +369,11 @@ def _above_first_layer(
     increment and decrement, which cost the sparse linear epoch (150-200 ns per
     example in all) about half its time; the block kernel, at several microseconds
     per example, measured 0.94x (float64) and 0.97x (float32) with the calls
-    instead (15 and 21 interleaved rounds on 784-128-10). :func:`sgd_epoch` keeps the same step written inline: a version
-    of it calling this helper measured slower, best of 15 interleaved rounds 255
-    against 179 ns per example on workload D and 449 against 369 on A (the same
-    results to 1e-10). ``tests/test_sparse.py`` and ``tests/test_kernels.py`` hold
-    all three to the same results (1e-10).
+    instead (15 and 21 interleaved rounds on 784-128-10). :func:`sgd_epoch` keeps
+    the same step written inline: a version of it calling this helper measured
+    slower, best of 15 interleaved rounds 255 against 179 ns per example on workload
+    D and 449 against 369 on A (the same results to 1e-10). ``tests/test_sparse.py``
+    and ``tests/test_kernels.py`` hold all three to the same results (1e-10).
     """
     sizes, _, _, _, hidden_code, out_code, loss_code = network
     n_layers = sizes.shape[0] - 1
