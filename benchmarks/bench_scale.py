@@ -142,14 +142,10 @@ class SparseLinearRatio:
         self.models[0].fit(self.X[:200], self.y[:200])  # compile, or load the cache
 
     def track_time_ratio(self):
-        ratios = []
-        for round_ in range(3):
-            times = {}
-            for index in (0, 1) if round_ % 2 == 0 else (1, 0):
-                start = time.perf_counter()
-                self.models[index].fit(self.X, self.y)
-                times[index] = time.perf_counter() - start
-            ratios.append(times[0] / times[1])
-        return float(np.median(ratios))
+        from fastbp._bench_scale import alternating_seconds
+
+        fits = [lambda model=model: model.fit(self.X, self.y) for model in self.models]
+        fastbp, sgd = alternating_seconds(fits, 3)
+        return float(np.median(np.array(fastbp) / np.array(sgd)))
 
     track_time_ratio.unit = "ratio"

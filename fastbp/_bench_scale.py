@@ -152,25 +152,36 @@ def sparse_contenders(X, y, epochs=3, mlp_examples=20):
     }
 
 
+def alternating_seconds(fits, rounds):
+    """Seconds of each of two ``fits`` per round, run in alternating order (AB BA AB...).
+
+    Each then follows itself as often as the other, so neither always inherits the
+    caches another fit left behind.
+    """
+    seconds = ([], [])
+    for round_ in range(rounds):
+        for index in (0, 1) if round_ % 2 == 0 else (1, 0):
+            started = time.perf_counter()
+            fits[index]()
+            seconds[index].append(time.perf_counter() - started)
+    return seconds
+
+
 def sparse_rates(rounds=3, documents=20_000, mlp_examples=20):
     """Examples/s of :func:`sparse_contenders` in interleaved rounds.
 
-    Each compared pair (linear, then 64 hidden units) has rounds of its own, its two
-    fits in alternating order (AB BA AB ...), so each follows itself as often as the
-    other: a fit after the 64-unit one (a first layer of 2^24 weights) would find
-    the caches emptied by it.
+    Each compared pair (linear, then 64 hidden units) has rounds of its own
+    (:func:`alternating_seconds`): a fit after the 64-unit one (a first layer of
+    2^24 weights) would find the caches emptied by it.
     """
     X, y = text_like(documents)
     contenders = sparse_contenders(X, y, mlp_examples=mlp_examples)
-    rates = {name: [] for name in contenders}
+    rates = {}
     names = list(contenders)
     for pair in (names[:2], names[2:]):
-        for round_ in range(rounds):
-            for name in pair if round_ % 2 == 0 else pair[::-1]:
-                fit, n = contenders[name]
-                started = time.perf_counter()
-                fit()
-                rates[name].append(n / (time.perf_counter() - started))
+        seconds = alternating_seconds([contenders[name][0] for name in pair], rounds)
+        for name, values in zip(pair, seconds):
+            rates[name] = [contenders[name][1] / value for value in values]
     return X, rates
 
 
