@@ -16,7 +16,7 @@ class Hogwild:
     timeout = 300
 
     def setup(self, n_jobs):
-        from fastbp._bench_scale import hogwild_model
+        from fastbp._bench.workloads import hogwild_model
 
         X, y, _, _ = workload("C")
         self.X, self.y = X, y
@@ -44,7 +44,7 @@ class HogwildRatio:
     timeout = 300
 
     def setup(self):
-        from fastbp._bench_scale import hogwild_model
+        from fastbp._bench.workloads import hogwild_model
 
         X, y, _, _ = workload("C")
         self.X, self.y = X, y
@@ -75,7 +75,7 @@ class GridSearchThreads:
     timeout = 600
 
     def setup(self):
-        from fastbp._bench_scale import grid_search_seconds
+        from fastbp._bench.scale import grid_search_seconds
 
         self.limits = threadpool_limits(1)
         grid_search_seconds(1)  # compiles the kernels or loads them from the cache
@@ -84,7 +84,7 @@ class GridSearchThreads:
         self.limits.restore_original_limits()
 
     def track_time_ratio(self):
-        from fastbp._bench_scale import grid_search_seconds
+        from fastbp._bench.scale import grid_search_seconds
 
         return grid_search_seconds(2) / grid_search_seconds(1)
 
@@ -92,7 +92,7 @@ class GridSearchThreads:
 
 
 def _text(documents=20_000):
-    from fastbp._bench_scale import text_like
+    from fastbp._bench.workloads import text_like
 
     return text_like(documents)
 
@@ -106,7 +106,7 @@ class SparseText:
 
     def setup(self, hidden_units):
         from fastbp import FastBPClassifier
-        from fastbp._bench import SETTINGS
+        from fastbp._bench.workloads import SETTINGS
 
         self.X, self.y = _text()
         hidden = (hidden_units,) if hidden_units else ()
@@ -132,7 +132,7 @@ class SparseLinearRatio:
 
     def setup(self):
         from fastbp import FastBPClassifier
-        from fastbp._bench import SETTINGS, sgd_classifier
+        from fastbp._bench.workloads import SETTINGS, sgd_classifier
 
         self.X, self.y = _text()
         self.models = [
@@ -142,7 +142,7 @@ class SparseLinearRatio:
         self.models[0].fit(self.X[:200], self.y[:200])  # compile, or load the cache
 
     def track_time_ratio(self):
-        from fastbp._bench_scale import alternating_seconds
+        from fastbp._bench.timing import alternating_seconds
 
         fits = [lambda model=model: model.fit(self.X, self.y) for model in self.models]
         fastbp, sgd = alternating_seconds(fits, 3)

@@ -1,6 +1,6 @@
 """Time to first fit in a fresh interpreter: import + compile/load kernels + fit."""
 
-from fastbp._bench import first_fit_code
+from fastbp._bench.compare import first_fit_code
 
 
 def timeraw_first_fit_warm_cache():

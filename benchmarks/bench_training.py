@@ -147,7 +147,7 @@ class EpochWithL2:
 class BlockKernelRatio:
     """Workload C, one per-example epoch: block kernel time / one-example kernel time.
 
-    The lever of ``fastbp._block_kernel`` (the first layer read once per 4 examples)
+    The lever of ``fastbp._kernels.block`` (the first layer read once per 4 examples)
     on its own; lower is better, 1 means it no longer pays.
     """
 
@@ -167,16 +167,16 @@ class BlockKernelRatio:
         self.limits.restore_original_limits()
 
     def _epoch_seconds(self, blocks):
-        from fastbp import _training
+        from fastbp import _trainers
 
-        saved = _training.BLOCK_MIN_WEIGHTS
-        _training.BLOCK_MIN_WEIGHTS = saved if blocks else np.inf
+        saved = _trainers.BLOCK_MIN_WEIGHTS
+        _trainers.BLOCK_MIN_WEIGHTS = saved if blocks else np.inf
         try:
             start = time.perf_counter()
             self.model.partial_fit(self.X, self.y)
             return time.perf_counter() - start
         finally:
-            _training.BLOCK_MIN_WEIGHTS = saved
+            _trainers.BLOCK_MIN_WEIGHTS = saved
 
     def track_time_ratio(self, alpha):
         self._epoch_seconds(False)  # compiles the one-example kernel, outside timing

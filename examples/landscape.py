@@ -29,6 +29,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 from fastbp import FastBPClassifier, landscape, plot
+from fastbp._bench.accuracy import digits_time_to_accuracy
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "landscape_figures")
@@ -101,7 +102,7 @@ stopped = FastBPClassifier(
     max_iter=200, random_state=0,
 ).fit(X, y)  # fmt: skip
 plot.loss_curve(stopped, ax=axes[0])
-plot.time_to_accuracy(plot.digits_time_to_accuracy(epochs=8), ax=axes[1])
+plot.time_to_accuracy(digits_time_to_accuracy(epochs=8), ax=axes[1])
 figure.tight_layout()
 figure.savefig(out / "curves.png", dpi=110)
 print(f"wrote {', '.join(sorted(p.name for p in out.glob('*.png')))} to {out}/")

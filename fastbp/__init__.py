@@ -5,7 +5,14 @@ Importing fastbp compiles nothing: kernels are compiled on first use and cached.
 
 from ._estimators import FastBPClassifier, FastBPRegressor
 from ._training import TrainingDiverged
+from .model import fitted_network
 
 __version__ = "0.1.0"
 
-__all__ = ["FastBPClassifier", "FastBPRegressor", "TrainingDiverged", "__version__"]
+__all__ = [
+    "FastBPClassifier",
+    "FastBPRegressor",
+    "TrainingDiverged",
+    "__version__",
+    "fitted_network",
+]

@@ -97,11 +97,11 @@ def main(argv=None):
     if args.command == "demo":
         demo(args.epochs, args.hidden, args.learning_rate, args.random_state)
     elif args.command == "bench" and args.scale:
-        from ._bench_scale import main as bench_scale
+        from ._bench.scale import main as bench_scale
 
         bench_scale(args.rounds)
     elif args.command == "bench":
-        from ._bench import main as bench
+        from ._bench.compare import main as bench
 
         bench(tuple(args.workloads), args.rounds)
     return 0

@@ -28,9 +28,11 @@ from sklearn.utils.validation import (
 )
 
 from . import _objective
+from ._aligned import aligned_copy, aligned_empty
 from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
-from ._network import Layout, Network, aligned_copy, aligned_empty, init_theta
-from ._training import Progress, TrainingDiverged, make_trainer, train
+from ._network import Layout, Network, init_theta
+from ._trainers import make_trainer
+from ._training import Progress, TrainingDiverged, train
 
 
 class _BaseFastBP(BaseEstimator):

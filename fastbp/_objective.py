@@ -7,31 +7,31 @@ given: the loss one batch of those rows minimises (scikit-learn's convention).
 import numpy as np
 from scipy import sparse
 
-from . import _kernels, _sparse_kernel
-from ._training import CHUNK_ROWS
+from ._kernels.batch import data_gradient, predict_outputs, weighted_loss_sum
+from ._kernels.conventions import ChunkBuffers, Examples, csr
+from ._kernels.sparse import sparse_predict_outputs
+from ._trainers import CHUNK_ROWS
 
 
-def _buffers(network, n_rows, dtype):
-    rows = max(1, min(n_rows, CHUNK_ROWS))
-    return np.empty(rows * network.layout.n_units, dtype=dtype), rows
+def _capacity(n_rows):
+    return max(1, min(n_rows, CHUNK_ROWS))
 
 
 def outputs(network, theta, X):
     """Network outputs for every row of ``X`` (C-contiguous or CSR, theta's dtype)."""
-    activations, _ = _buffers(network, X.shape[0], theta.dtype)
-    result = np.empty((X.shape[0], network.layout.sizes[-1]), dtype=theta.dtype)
+    layout = network.layout
+    activations = np.empty(_capacity(X.shape[0]) * layout.n_units, dtype=theta.dtype)
+    result = np.empty((X.shape[0], layout.sizes[-1]), dtype=theta.dtype)
     if sparse.issparse(X):
-        _sparse_kernel.sparse_predict_outputs(
-            *_sparse_kernel.csr_arrays(X), theta, network.structure, activations, result
-        )
+        sparse_predict_outputs(csr(X), theta, network.structure, activations, result)
     else:
-        _kernels.predict_outputs(X, theta, network.structure, activations, result)
+        predict_outputs(X, theta, network.structure, activations, result)
     return result
 
 
 def mean_data_loss(network, outputs_, Y, sample_weight):
     """``sum_i s_i E_i / sum_i s_i`` for outputs computed by :func:`outputs`."""
-    total = _kernels.weighted_loss_sum(
+    total = weighted_loss_sum(
         outputs_, Y, sample_weight, network.loss_code, network.out_code
     )
     return total / float(np.sum(sample_weight))
@@ -52,7 +52,7 @@ def value(network, theta, X, Y, sample_weight, alpha):
     -------
     float
     """
-    data_loss = _kernels.weighted_loss_sum(
+    data_loss = weighted_loss_sum(
         outputs(network, theta, X), Y, sample_weight, network.loss_code, network.out_code
     )
     weights = theta[network.layout.weight_mask()]
@@ -65,13 +65,11 @@ def gradient(network, theta, X, Y, sample_weight, alpha):
     Parameters are as for :func:`value`. Returns an array shaped like ``theta``.
     """
     layout = network.layout
-    activations, _ = _buffers(network, X.shape[0], theta.dtype)
-    deltas = np.empty_like(activations)
-    scratch = np.empty(layout.largest_block, dtype=theta.dtype)
-    result = np.empty_like(theta)
-    _kernels.data_gradient(
-        X, Y, sample_weight, theta, network.structure, activations, deltas, scratch, result
-    )
+    chunks = ChunkBuffers.allocate(
+        layout, 0, 0, _capacity(X.shape[0]), theta.dtype
+    )  # the examples are read in place: no rows to gather
+    data_gradient(Examples(X, Y, sample_weight), theta, network.structure, chunks)
+    result = chunks.gradient
     mask = layout.weight_mask()
     result[mask] += alpha * theta[mask]
     return result / X.shape[0]

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels
 from ._functions import ACTIVATIONS, LOSSES
+from ._kernels.conventions import Step
+from ._kernels.dense import explain_example
+from .model import fitted_network
 
 _NAMES = {code: name for name, code in ACTIVATIONS.items()}
 _LOSS_NAMES = {code: name for name, code in LOSSES.items()}
@@ -129,28 +131,21 @@ def explain_step(estimator, x, t, *, learning_rate=None):
         ``coefs_after`` / ``intercepts_after`` in the shapes of ``coefs_`` /
         ``intercepts_``.
     """
-    network = estimator._network
+    model = fitted_network(estimator)
+    network = model.network
     layout = network.layout
     y = np.asarray(t)
     y = y.reshape(1) if y.ndim == 0 else y.reshape(1, -1)  # one label or one row
-    X, Y, weights = estimator._objective_data(
-        np.asarray(x, dtype=np.float64).reshape(1, -1), y
-    )
+    X, Y, weights = model.objective_data(np.asarray(x, dtype=np.float64).reshape(1, -1), y)
     if learning_rate is None:
-        learning_rate = estimator._progress.learning_rate
-    alpha = float(estimator.alpha)
-    before = estimator._theta.astype(np.float64)
+        learning_rate = model.learning_rate
+    alpha = model.alpha
+    before = model.theta
     theta = before.copy()
     record = tuple(np.empty(layout.n_units) for _ in range(4))
-    loss = _kernels.explain_example(
-        X[0],
-        Y[0],
-        float(weights[0]),
-        theta,
-        network.structure,
-        float(learning_rate),
-        1.0 - float(learning_rate) * alpha,
-        record,
+    step = Step.of(float(learning_rate), alpha, np.float64)
+    loss = explain_example(
+        X[0], Y[0], float(weights[0]), theta, network.structure, step, record
     )
     nets, outs, slopes, deltas = record
     offsets = layout.unit_offsets

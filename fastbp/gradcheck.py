@@ -6,6 +6,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _objective
+from .model import fitted_network
 
 
 @dataclass
@@ -82,12 +83,13 @@ def check_gradients(estimator, X, y, *, sample_weight=None, epsilon=1e-6):
     >>> check_gradients(clf, X[:1], y[:1]).max_error < 1e-6
     True
     """
-    network = estimator._network
-    X, Y, sample_weight = estimator._objective_data(X, y, sample_weight)
+    model = fitted_network(estimator)
+    network = model.network
+    X, Y, sample_weight = model.objective_data(X, y, sample_weight)
     if sparse.issparse(X):
         X = X.toarray()  # finite differences are for small data: dense is fine
-    theta = estimator._theta.astype(np.float64)
-    alpha = float(estimator.alpha)
+    theta = model.theta
+    alpha = model.alpha
 
     analytic = _objective.gradient(network, theta, X, Y, sample_weight, alpha)
     numeric = np.empty_like(theta)

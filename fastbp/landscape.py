@@ -13,22 +13,25 @@ Each point of a grid is one batched (BLAS) forward pass over the data with the
 shifted parameter vector.
 """
 
+from itertools import pairwise
+
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.utils import check_random_state
 
 from . import _objective
+from .model import fitted_network
 
 NORMALIZATIONS = ("filter", "layer", None)
 
 
 def _flatten(estimator, arrays):
     """A list shaped like ``coefs_ + intercepts_`` -> a flat vector in theta's layout."""
-    layout = estimator._network.layout
+    layout = fitted_network(estimator).layout
     arrays = list(arrays)
     n_layers = layout.n_weight_layers
-    expected = [w.shape for w in estimator.coefs_] + [
-        b.shape for b in estimator.intercepts_
+    expected = [(n_in, n_out) for n_in, n_out in pairwise(layout.sizes)] + [
+        (n_out,) for n_out in layout.sizes[1:]
     ]
     given = [np.shape(a) for a in arrays]
     if given != expected:
@@ -43,7 +46,7 @@ def _flatten(estimator, arrays):
 
 
 def _unflatten(estimator, flat):
-    layout = estimator._network.layout
+    layout = fitted_network(estimator).layout
     return [c.copy() for c in layout.coefs(flat)] + [
         b.copy() for b in layout.intercepts(flat)
     ]
@@ -51,8 +54,8 @@ def _unflatten(estimator, flat):
 
 def _normalize(estimator, direction, normalization):
     """Rescale a flat direction as Li et al. do, in place; biases set to zero."""
-    layout = estimator._network.layout
-    theta = estimator._theta.astype(np.float64)
+    model = fitted_network(estimator)
+    layout, theta = model.layout, model.theta
     for layer in range(layout.n_weight_layers):
         block = layout.weights(direction, layer)
         fitted = layout.weights(theta, layer)
@@ -91,9 +94,9 @@ def random_direction(estimator, random_state=None, normalization="filter"):
         raise ValueError(
             f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}."
         )
-    estimator._fitted_model()
+    size = fitted_network(estimator).layout.size
     rng = check_random_state(random_state)
-    direction = rng.standard_normal(estimator._network.layout.size)
+    direction = rng.standard_normal(size)
     if normalization is not None:
         _normalize(estimator, direction, normalization)
     return _unflatten(estimator, direction)
@@ -101,12 +104,11 @@ def random_direction(estimator, random_state=None, normalization="filter"):
 
 def _objective_on(estimator, X, y, sample_weight):
     """``loss(theta)`` on (X, y): the estimator's training objective, vectorised data."""
-    network = estimator._network
-    X, Y, weights = estimator._objective_data(X, y, sample_weight)
-    alpha = float(estimator.alpha)
+    model = fitted_network(estimator)
+    X, Y, weights = model.objective_data(X, y, sample_weight)
 
     def loss(theta):
-        return _objective.value(network, theta, X, Y, weights, alpha)
+        return _objective.value(model.network, theta, X, Y, weights, model.alpha)
 
     return loss
 
@@ -136,7 +138,7 @@ def line(estimator, X, y, *, distance=1.0, steps=51, random_state=None, directio
     if direction is None:
         direction = random_direction(estimator, random_state)
     delta = _flatten(estimator, direction)
-    theta = estimator._theta.astype(np.float64)
+    theta = fitted_network(estimator).theta
     loss = _objective_on(estimator, X, y, sample_weight)
     alphas = np.linspace(-distance, distance, steps)
     return alphas, np.array([loss(theta + a * delta) for a in alphas])
@@ -160,7 +162,7 @@ def plane(estimator, X, y, *, distance=1.0, steps=51, random_state=None,
         rng = check_random_state(random_state)
         directions = (random_direction(estimator, rng), random_direction(estimator, rng))
     delta, eta = (_flatten(estimator, d) for d in directions)
-    theta = estimator._theta.astype(np.float64)
+    theta = fitted_network(estimator).theta
     loss = _objective_on(estimator, X, y, sample_weight)
     alphas = np.linspace(-distance, distance, steps)
     betas = np.linspace(-distance, distance, steps)
@@ -180,14 +182,13 @@ def interpolate(estimator_a, estimator_b, X, y, *, steps=51, sample_weight=None)
     ts : ndarray of shape (steps,)
     losses : ndarray of shape (steps,)
     """
-    a, b = estimator_a._fitted_model(), estimator_b._fitted_model()
-    if a[0].layout.sizes != b[0].layout.sizes:
+    a, b = fitted_network(estimator_a), fitted_network(estimator_b)
+    if a.layout.sizes != b.layout.sizes:
         raise ValueError(
             f"Both models need the same layer sizes to interpolate between them, got "
-            f"{a[0].layout.sizes} and {b[0].layout.sizes}."
+            f"{a.layout.sizes} and {b.layout.sizes}."
         )
-    theta_a = a[1].astype(np.float64)
-    theta_b = b[1].astype(np.float64)
+    theta_a, theta_b = a.theta, b.theta
     loss = _objective_on(estimator_a, X, y, sample_weight)
     ts = np.linspace(0.0, 1.0, steps)
     return ts, np.array([loss((1 - t) * theta_a + t * theta_b) for t in ts])
@@ -208,7 +209,7 @@ def record_trajectory(estimator, X, y, *, epochs, classes=None):
     thetas = []
     for _ in range(epochs):
         model.partial_fit(X, y, **extra)
-        thetas.append(model._theta.astype(np.float64))
+        thetas.append(fitted_network(model).theta)
     return model, np.array(thetas)
 
 
@@ -226,7 +227,7 @@ def trajectory_directions(estimator, thetas):
     explained : ndarray of shape (2,)
         Share of the trajectory's variance along each direction.
     """
-    theta = estimator._theta.astype(np.float64)
+    theta = fitted_network(estimator).theta
     offsets = np.asarray(thetas, dtype=np.float64) - theta
     _, singular, components = np.linalg.svd(offsets, full_matrices=False)
     basis = components[:2]

@@ -58,24 +58,24 @@ def test_asv_suite_is_valid():
 
 @pytest.mark.slow
 def test_bench_runs_and_reports(capsys):
-    from fastbp import _bench
+    from fastbp._bench import compare
 
-    results = _bench.run(("A", "B"), rounds=1)
+    results = compare.run(("A", "B"), rounds=1)
     assert set(results) == {"A", "B"}
     for entry in results.values():
         assert all(len(v) == 1 and v[0] > 0 for v in entry["rates"].values())
         assert "fastbp bs=1 float64" in entry["rates"]
         assert "sklearn MLP bs=1" in entry["rates"]
-    _bench.report(results, {"float64": 40.0, "float32": 80.0})
+    compare.report(results, {"float64": 40.0, "float32": 80.0})
     out = capsys.readouterr().out
     assert "fastbp bs=1 / sklearn MLP bs=1" in out and "of the 40 GFLOP/s" in out
 
 
 @pytest.mark.slow
 def test_scale_bench_runs_and_reports(capsys):
-    from fastbp import _bench_scale
+    from fastbp._bench import scale
 
-    _bench_scale.main(rounds=1, small=True)
+    scale.main(rounds=1, small=True)
     out = capsys.readouterr().out
     assert "n_jobs=2 / n_jobs=1 (per round): " in out
     assert "accuracy n_jobs=2 - n_jobs=1: " in out

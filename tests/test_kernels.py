@@ -7,9 +7,17 @@ import numpy as np
 import pytest
 from conftest import HIDDEN, LOSS_OUTPUTS, make_problem
 
-from fastbp import _block_kernel, _hogwild, _kernels, reference
+from fastbp import reference
 from fastbp._functions import ACTIVATIONS
-from fastbp._training import make_trainer
+from fastbp._kernels import batch, block, dense, hogwild
+from fastbp._kernels.conventions import (
+    BlockBuffers,
+    ExampleBuffers,
+    Examples,
+    Momentum,
+    Step,
+)
+from fastbp._trainers import make_trainer
 
 
 def reference_params(network, theta):
@@ -83,15 +91,15 @@ def check_epoch(
 def count_block_epochs(monkeypatch):
     """Every first layer is trained in blocks; returns the list of block epochs run."""
     calls = []
-    kernel = _block_kernel.block_sgd_epoch
+    kernel = block.block_sgd_epoch
 
     def spy(*args):
-        calls.append(args[2].shape[0])
+        calls.append(args[1].shape[0])  # the examples in order
         return kernel(*args)
 
-    monkeypatch.setattr("fastbp._training.BLOCK_MIN_WEIGHTS", 0)
-    monkeypatch.setattr("fastbp._training.BLOCK_MIN_EXAMPLES", 0)
-    monkeypatch.setattr("fastbp._training.block_sgd_epoch", spy)
+    monkeypatch.setattr("fastbp._trainers.BLOCK_MIN_WEIGHTS", 0)
+    monkeypatch.setattr("fastbp._trainers.BLOCK_MIN_EXAMPLES", 0)
+    monkeypatch.setattr("fastbp._trainers.block_sgd_epoch", spy)
     return calls
 
 
@@ -145,23 +153,22 @@ def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
     # momentum (on one thread or several alike).
     ran = []
     kernels = {
-        "block_sgd_epoch": _block_kernel.block_sgd_epoch,
-        "sgd_epoch": _kernels.sgd_epoch,
-        "hogwild_epoch": _hogwild.hogwild_epoch,
+        "block_sgd_epoch": block.block_sgd_epoch,
+        "sgd_epoch": dense.sgd_epoch,
+        "hogwild_epoch": hogwild.hogwild_epoch,
     }
 
     def spy(name):
         def run(*args):
-            blocks = name == "hogwild_epoch" and args[-3] is not None
+            blocks = name == "hogwild_epoch" and args[-2] is not None
             ran.append(f"{name}, blocks" if blocks else name)
             return kernels[name](*args)
 
         return run
 
-    monkeypatch.setattr("fastbp._training.block_sgd_epoch", spy("block_sgd_epoch"))
-    monkeypatch.setattr("fastbp._kernels.sgd_epoch", spy("sgd_epoch"))
-    monkeypatch.setattr("fastbp._training.hogwild_epoch", spy("hogwild_epoch"))
-    width = _block_kernel.BLOCK_MIN_WEIGHTS // 8
+    for name in kernels:
+        monkeypatch.setattr(f"fastbp._trainers.{name}", spy(name))
+    width = block.BLOCK_MIN_WEIGHTS // 8
     for sizes, momentum, alpha, n_jobs, kernel in [
         ((8, width, 2), 0.0, 1e-4, 1, "block_sgd_epoch"),
         ((8, width, 2), 0.0, 1e-4, 1, "sgd_epoch, 3 examples"),
@@ -198,7 +205,7 @@ def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
 @pytest.mark.parametrize("batch_size", [1, "1, blocks", 5])
 def test_float32_epoch_close_to_float64(rng, batch_size, monkeypatch):
     if batch_size == "1, blocks":
-        monkeypatch.setattr("fastbp._training.BLOCK_MIN_WEIGHTS", 0)
+        monkeypatch.setattr("fastbp._trainers.BLOCK_MIN_WEIGHTS", 0)
         batch_size = 1
     network, theta, X, Y, sample_weight = make_problem(
         rng, (4, 6, 5, 2), "tanh", "log_loss", "logistic"
@@ -241,7 +248,7 @@ def test_chunks_smaller_than_batch_sum_to_batch_gradient(rng, monkeypatch):
         0.0,
         50,
     )
-    monkeypatch.setattr("fastbp._training.CHUNK_ROWS", 8)
+    monkeypatch.setattr("fastbp._trainers.CHUNK_ROWS", 8)
     trained = theta.copy()
     make_trainer(network, trained, X, Y, sample_weight, 50, 0.1, 0.0)(order)
     expected = flatten(expected_params)
@@ -252,7 +259,7 @@ def test_chunks_smaller_than_batch_sum_to_batch_gradient(rng, monkeypatch):
 def test_minibatches_of_consecutive_rows_match_reference(rng, batch_size, monkeypatch):
     # Runs of consecutive rows are used in place (views of X), others copied: an
     # order with both, in chunks of 8 rows, some of whose batches span both kinds.
-    monkeypatch.setattr("fastbp._training.CHUNK_ROWS", 8)
+    monkeypatch.setattr("fastbp._trainers.CHUNK_ROWS", 8)
     network, theta, X, Y, sample_weight = make_problem(
         rng, (5, 6, 3), "tanh", "log_loss", "softmax", n_samples=30
     )
@@ -273,7 +280,7 @@ def test_predict_outputs_match_reference_forward(rng, loss, out):
     expected = np.array([reference.forward(params, x, hidden, out_name)[-1] for x in X])
     activations = np.empty(16 * network.layout.n_units)
     outputs = np.empty((40, 3))
-    _kernels.predict_outputs(X, theta, network.structure, activations, outputs)
+    batch.predict_outputs(X, theta, network.structure, activations, outputs)
     np.testing.assert_allclose(outputs, expected, rtol=1e-12, atol=1e-14)
 
 
@@ -329,53 +336,47 @@ def test_momentum_epochs_match_reference(rng, loss, out, batch_size, nesterov):
     np.testing.assert_allclose(velocity, flatten(velocity_ref), rtol=1e-8, atol=1e-13)
 
 
-def hogwild_buffers(network, X, threads):
-    n_units = network.layout.n_units
-    rows = np.empty((threads, 2, X.shape[1]))
-    return np.empty((threads, n_units)), np.empty((threads, n_units)), rows
-
-
 @pytest.mark.parametrize("kernel", ["one example", "momentum", "blocks"])
 def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
     # Parts longer than a merge run: without momentum, a thread trains its replica in
     # runs of MERGE_EXAMPLES and merges after each, which on one thread is exact.
-    n_parts = _hogwild.HOGWILD_PARTS_PER_THREAD
-    merge = _hogwild.MERGE_EXAMPLES
+    n_parts = hogwild.HOGWILD_PARTS_PER_THREAD
+    merge = hogwild.MERGE_EXAMPLES
     network, theta, X, Y, sample_weight = make_problem(
         rng, (4, 5, 3, 2), "tanh", "log_loss", "logistic", n_samples=n_parts * merge + 70
     )
     order = rng.permutation(X.shape[0]).astype(np.int64)
-    alpha, decay = 0.01, 0.999
+    examples = Examples(X, Y, sample_weight)
+    step = Step(0.1, 0.999, 0.01)
 
     def run(threads, parts):
         """Hogwild on ``threads`` threads, or the serial kernel over ``parts``."""
         trained = theta.copy()
         velocity = np.zeros_like(theta)
-        moving = (velocity, 0.9, 0.9, 1.0) if kernel == "momentum" else None
+        momentum = Momentum.of(velocity, 0.9, True) if kernel == "momentum" else None
         pool = max(threads, 1)
-        outs, deltas, rows = hogwild_buffers(network, X, pool)
+        buffers = ExampleBuffers.allocate(network.layout, X.shape[1], np.float64, pool)
         blocks = None
         if kernel == "blocks":
-            blocks = _block_kernel.block_buffers(4, 5, np.float64, pool)
-        rows_per_thread = 0 if moving else theta.shape[0]
-        replicas = np.empty((pool, _hogwild.REPLICA_ROWS, rows_per_thread))
-        args = (X, Y, None, sample_weight, trained, network.structure, 0.1, decay, alpha)
+            blocks = BlockBuffers.allocate(4, 5, np.float64, pool)
+        rows_per_thread = 0 if momentum else theta.shape[0]
+        replicas = np.empty((pool, hogwild.REPLICA_ROWS, rows_per_thread))
+        common = (trained, network.structure, step)
         if threads:
-            args = (*args[:2], parts, *args[3:])
             numba.set_num_threads(threads)
             with numba.parallel_chunksize(1):
-                losses = _hogwild.hogwild_epoch(
-                    *args, outs, deltas, rows, moving, blocks, replicas, threads
+                losses = hogwild.hogwild_epoch(
+                    examples, parts, *common, buffers, momentum, blocks, replicas
                 )
         else:
+            own = hogwild.thread_buffers(buffers, 0)
             losses = np.zeros(2)
             for part in parts:
-                args = (*args[:2], part, *args[3:])
                 if blocks is None:
-                    serial = _kernels.sgd_epoch(*args, outs[0], deltas[0], rows[0], moving)
+                    serial = dense.sgd_epoch(examples, part, *common, own, momentum)
                 else:
-                    serial = _block_kernel.block_sgd_epoch(
-                        *args, outs[0], deltas[0], tuple(b[0] for b in blocks)
+                    serial = block.block_sgd_epoch(
+                        examples, part, *common, own, hogwild.thread_blocks(blocks, 0)
                     )
                 losses += serial
         return trained, velocity, losses
@@ -390,9 +391,11 @@ def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
         np.testing.assert_allclose(parallel[2], serial[2], rtol=1e-14)
 
     bounds = [k * len(order) // n_parts for k in range(n_parts + 1)]
-    step = len(order) if kernel == "momentum" else merge
+    run_length = len(order) if kernel == "momentum" else merge
     runs = [
-        order[c : min(c + step, b)] for a, b in pairwise(bounds) for c in range(a, b, step)
+        order[c : min(c + run_length, b)]
+        for a, b in pairwise(bounds)
+        for c in range(a, b, run_length)
     ]
     assert kernel == "momentum" or len(runs) == 2 * n_parts
     serial = run(0, runs)
@@ -410,7 +413,7 @@ def test_hogwild_merge_adds_both_threads_steps(rng):
     others, own = rng.normal(size=(2, 50)) * (rng.random((2, 50)) < 0.5)
     shared, local = base + others, base + own
     expected, untouched, own_value = base + others + own, others == 0, local.copy()
-    _hogwild._merge(shared, local, base)
+    hogwild.merge(shared, local, base)
     np.testing.assert_allclose(shared, expected, rtol=1e-15, atol=1e-15)
     np.testing.assert_array_equal(local, shared)
     np.testing.assert_array_equal(base, shared)
@@ -424,7 +427,7 @@ def test_hogwild_epoch_learns_like_the_serial_one(rng, blocks, monkeypatch):
     # each from the same start lowers the loss about as much. With blocks, every
     # thread runs the block kernel.
     if blocks:
-        monkeypatch.setattr("fastbp._training.BLOCK_MIN_WEIGHTS", 0)
+        monkeypatch.setattr("fastbp._trainers.BLOCK_MIN_WEIGHTS", 0)
     network, theta, X, Y, sample_weight = make_problem(
         rng, (6, 8, 3), "tanh", "log_loss", "softmax", n_samples=4000
     )

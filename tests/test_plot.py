@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 from sklearn.datasets import load_digits
 
 from fastbp import FastBPClassifier, landscape, plot
+from fastbp._bench.accuracy import digits_time_to_accuracy
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -70,7 +71,7 @@ def test_time_to_accuracy_draws_each_trainer():
 
 @pytest.mark.slow
 def test_digits_time_to_accuracy_measures_both_trainers():
-    curves = plot.digits_time_to_accuracy(epochs=2, hidden=16)
+    curves = digits_time_to_accuracy(epochs=2, hidden=16)
     assert set(curves) == {"fastbp", "sklearn MLPClassifier"}
     for seconds, accuracies in curves.values():
         assert len(seconds) == 2 and seconds[1] > seconds[0] > 0

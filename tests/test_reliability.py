@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from fastbp import FastBPClassifier, reference
 from fastbp._functions import ACTIVATIONS
-from fastbp._training import make_trainer
+from fastbp._trainers import make_trainer
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -40,7 +40,7 @@ def test_kernels_allocate_nothing_per_example(batch_size, n_features, extra):
         from scipy import sparse
         from fastbp._functions import ACTIVATIONS, LOSSES
         from fastbp._network import Layout, Network, init_theta
-        from fastbp._training import make_trainer
+        from fastbp._trainers import make_trainer
 
         rng = np.random.default_rng(0)
         network = Network(Layout(({n_features}, 16, 8, 3)), ACTIVATIONS["tanh"],

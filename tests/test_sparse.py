@@ -5,8 +5,11 @@ import pytest
 from conftest import make_problem
 from scipy import sparse
 
-from fastbp import FastBPClassifier, FastBPRegressor, _kernels, _sparse_kernel
-from fastbp._training import make_trainer
+from fastbp import FastBPClassifier, FastBPRegressor
+from fastbp._kernels import batch
+from fastbp._kernels import sparse as sparse_kernel
+from fastbp._kernels.conventions import csr
+from fastbp._trainers import make_trainer
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -53,9 +56,9 @@ def test_sparse_predict_equals_dense(rng):
     dense = np.empty((300, 3))
     compressed = np.empty((300, 3))
     activations = np.empty(16 * network.layout.n_units)
-    _kernels.predict_outputs(X.toarray(), theta, network.structure, activations, dense)
-    _sparse_kernel.sparse_predict_outputs(
-        *_sparse_kernel.csr_arrays(X), theta, network.structure, activations, compressed
+    batch.predict_outputs(X.toarray(), theta, network.structure, activations, dense)
+    sparse_kernel.sparse_predict_outputs(
+        csr(X), theta, network.structure, activations, compressed
     )
     np.testing.assert_allclose(compressed, dense, rtol=1e-13, atol=1e-15)
 
@@ -64,8 +67,7 @@ def test_sparse_predict_equals_dense(rng):
 def test_compact_features_number_the_features_in_order_of_occurrence(rng, index_dtype):
     X = sparse.random(50, 1000, density=0.01, format="csr", random_state=2)
     X.indices = X.indices.astype(index_dtype)
-    _, indices, _ = _sparse_kernel.csr_arrays(X)
-    features, compact = _sparse_kernel.compact_features(indices, X.shape[1])
+    features, compact = sparse_kernel.compact_features(csr(X).indices, X.shape[1])
     assert features.dtype == compact.dtype == np.uint32
     np.testing.assert_array_equal(features[compact], X.indices)
     _, first = np.unique(X.indices, return_index=True)

@@ -1,24 +1,24 @@
 """Per-example SGD whose first-layer weights are read once per block of examples.
 
-Exactly the per-example SGD of :func:`fastbp._kernels.sgd_epoch` (the same steps,
-in the same order; results differ only by rounding), arranged so that a wide first
-layer costs one pass over its weights per ``BLOCK`` examples instead of one per
-example. That pass is what bounds a 784-128-10 network: its 800 KB of float64
+Exactly the per-example SGD of :func:`fastbp._kernels.dense.sgd_epoch` (the same
+steps, in the same order; results differ only by rounding), arranged so that a wide
+first layer costs one pass over its weights per ``BLOCK`` examples instead of one
+per example. That pass is what bounds a 784-128-10 network: its 800 KB of float64
 weights do not fit in L2, and streaming them from L3 once per example leaves the
 FMA units idle.
 
-The first layer's step for example ``t`` is the rank-one update
-``W <- decay W - lr d_t x_t^T``. The weights are held as ``scale * V`` (as the
-sparse kernel does), so that the step is ``scale <- decay scale`` and
-``V <- V - (lr / scale) d_t x_t^T``: a pure rank-one update of V. Then:
+The first layer's step for example ``m`` is the rank-one update
+``W <- decay W - lr d_m x_m^T``. The weights are held as ``scale * V``
+(:mod:`fastbp._kernels.lazy_decay`), so the step is a pure rank-one update of V
+with ``g_m = (lr / scale_m) d_m``. Then:
 
 - the net inputs of the block's examples are ``V x_m`` for the V at the start of
   the block (computed by the previous block's pass), corrected for the updates of
-  the block's earlier examples: ``V_m x_m = V x_m - sum_{l<m} g_l (x_l . x_m)``
-  with ``g_l = (lr / scale_l) d_l``. The dot products are a 4x4 Gram matrix;
+  the block's earlier examples: ``V_m x_m = V x_m - sum_{l<m} g_l (x_l . x_m)``.
+  The dot products are a 4x4 Gram matrix;
 - the block's examples are then processed one after the other exactly as in
-  :func:`fastbp._kernels.sgd_epoch` (forward above the first layer, deltas, the
-  upper layers' updates), each one's first-layer update kept pending as ``g_l``;
+  ``sgd_epoch`` (:func:`fastbp._kernels.step.above_first_layer`), each one's
+  first-layer update kept pending as ``g_m``;
 - one pass over V applies the block's pending updates and computes ``V x`` for the
   next block's examples.
 
@@ -30,25 +30,16 @@ whose ``V x`` and ``||x||^2`` the block already has.
 import numpy as np
 from numba import njit
 
-from ._functions import jit_options
-from ._kernels import SMALLEST_SCALE, _above_first_layer, _copy, _example_views, _fold_scale
-from ._network import aligned_rows
-
-# Examples whose first-layer updates share one pass over the weights. 4 examples
-# and 2 weight rows per inner loop was the fastest of the shapes measured (1-8
-# examples x 1-4 rows, fused or in two loops) on 784-128-10: the pass alone about
-# 1.6x the one-example pass in float64 and in float32; more examples run out of
-# registers.
-BLOCK = 4
+from .._functions import jit_options
+from . import lazy_decay
+from .conventions import BLOCK
+from .layers import copy
+from .rules import sgd_update
+from .step import above_first_layer, example_views
 
 # A first layer smaller than this many weights stays in L1/L2 anyway, and the
-# block's bookkeeping costs about what it saves: measured against the one-example
-# kernel, 0.82x on 2-4-1, 0.97x on 20-50-2, 1.05x on 64-32-10, 1.10x on 50-100-2,
-# 1.12x on 64-64-10 (1.19x with alpha=1e-4), 1.38x on 100-100-10 with alpha=1e-4,
-# 1.40x on 100-200-10, 1.56x on 784-128-10. The kernel also takes a few seconds
-# longer to compile than ``sgd_epoch`` (once, then it is cached; +4.4 s on the demo's
-# first run): digits-sized networks, the demo's 64-64-10 included, keep the
-# one-example kernel and their quick first fit.
+# block's bookkeeping costs about what it saves; digits-sized networks also keep
+# the one-example kernel's shorter first compile (docs/architecture.md).
 BLOCK_MIN_WEIGHTS = 8192
 
 # The scale is folded into V after a block once it is below SMALLEST_SCALE, so within
@@ -58,38 +49,20 @@ BLOCK_MIN_WEIGHTS = 8192
 SMALLEST_BLOCK_DECAY = 0.5
 
 
-def block_buffers(n_features, n_hidden, dtype, threads=None):
-    """Preallocated ``(rows, products, pending, gram, current)`` of :func:`block_sgd_epoch`.
-
-    ``rows`` holds two blocks of input rows. Every row of every array starts on a
-    cache line of its own (:func:`fastbp._network.aligned_rows`). With ``threads``,
-    every array gets a leading axis of that length: one set per thread
-    (:func:`fastbp._hogwild.hogwild_epoch`).
-    """
-    lead = () if threads is None else (threads,)
-    return (
-        aligned_rows((*lead, 2, BLOCK, n_features), dtype),
-        aligned_rows((*lead, 2, BLOCK, n_hidden), dtype),
-        aligned_rows((*lead, BLOCK, n_hidden), dtype),
-        aligned_rows((*lead, BLOCK, BLOCK), dtype),
-        aligned_rows((*lead, n_hidden), dtype),
-    )
-
-
 @njit(**jit_options)
-def _load_block(X, order, start, n_examples, block, n_in):
-    """Copy ``X[order[start:start + BLOCK]]`` into ``block``; rows past the end are 0."""
+def load_block(X, order, start, n_examples, x_block, n_in):
+    """Copy ``X[order[start:start + BLOCK]]`` into ``x_block``; rows past the end are 0."""
     for m in range(BLOCK):
-        row = block[m, :n_in]
+        row = x_block[m, :n_in]
         if start + m < n_examples:
-            _copy(row, X[order[start + m]])
+            copy(row, X[order[start + m]])
         else:
             for i in range(n_in):
                 row[i] = 0.0
 
 
 @njit(**jit_options)
-def _block_pass(theta, w_start, n_in, n_out, xs, zs, pending, products):
+def block_pass(theta, w_start, n_in, n_out, xs, zs, pending, products):
     """``V -= sum_m pending[m] xs[m]^T``, then ``products[m] = V zs[m]``, in one pass.
 
     Two rows of V at a time; each weight is loaded and stored once. Not inlined:
@@ -171,43 +144,44 @@ def _block_pass(theta, w_start, n_in, n_out, xs, zs, pending, products):
 
 
 @njit(**jit_options)
-def block_sgd_epoch(
-    X,
-    Y,
-    order,
-    sample_weight,
-    theta,
-    network,
-    learning_rate,
-    decay,
-    alpha,
-    outs,
-    deltas,
-    buffers,
-):
-    """:func:`fastbp._kernels.sgd_epoch` without momentum, the first layer in blocks.
+def gram_matrix(xs, count, n_in, gram):
+    """``gram[l, m] = xs[l] . xs[m]`` for ``l <= m < count`` (the upper triangle)."""
+    zero = gram.dtype.type(0)
+    for low in range(count):
+        for high in range(low, count):
+            total = zero
+            xl = xs[low, :n_in]
+            xh = xs[high, :n_in]
+            for i in range(n_in):
+                total += xl[i] * xh[i]
+            gram[low, high] = total
 
-    ``buffers`` are :func:`block_buffers`; ``decay`` must be at least
-    ``SMALLEST_BLOCK_DECAY`` (the weights are held as ``scale * V``). Returns
+
+@njit(**jit_options)
+def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
+    """``sgd_epoch`` without momentum, the first layer in blocks of examples.
+
+    ``buffers`` are :class:`~fastbp._kernels.conventions.ExampleBuffers` (their
+    ``x_rows`` unused), ``blocks`` :class:`~fastbp._kernels.conventions.BlockBuffers`;
+    ``step.decay`` must be at least ``SMALLEST_BLOCK_DECAY``. Returns
     ``(data_loss, penalty)`` as ``sgd_epoch``.
     """
-    rows, products, pending, gram, current = buffers
-    sizes, weight_offsets, bias_offsets, unit_offsets = network[:4]
+    X, Y, sample_weights = examples
+    outs, deltas = buffers.outs, buffers.deltas
+    x_blocks, products, pending, gram, current = blocks
+    learning_rate, decay, alpha = step
+    sizes, weight_offsets, bias_offsets, unit_offsets = structure[:4]
     n_in = sizes[0]
     n_out = sizes[1]
     w_start = weight_offsets[0]
     biases = theta[bias_offsets[0] : bias_offsets[0] + n_out]
-    views = _example_views(network, outs, deltas)
+    views = example_views(structure, outs, deltas)
     first_net = views[0]
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
     squared = np.zeros(1) if alpha != 0.0 else None
-    one = theta.dtype.type(1)
     zero = theta.dtype.type(0)
-    scale = one
-    norm = 0.0  # ||V||^2, while alpha > 0
-    if alpha != 0.0:
-        for k in range(w_start, w_start + n_in * n_out):
-            norm += theta[k] * theta[k]
+    one = theta.dtype.type(1)
+    scale, norm = lazy_decay.start(theta, structure, alpha)
     data_loss = 0.0
     penalty = 0.0
     n_examples = order.shape[0]
@@ -215,26 +189,19 @@ def block_sgd_epoch(
     if n_blocks == 0:
         return data_loss, penalty
     # The first block's products: a pass that applies no update.
-    _load_block(X, order, 0, n_examples, rows[0], n_in)
+    load_block(X, order, 0, n_examples, x_blocks[0], n_in)
     for m in range(BLOCK):
         for j in range(n_out):
             pending[m, j] = zero
-    _block_pass(theta, w_start, n_in, n_out, rows[0], rows[0], pending, products[0])
-    for block in range(n_blocks):
-        side = block % 2
-        xs = rows[side]
-        first = block * BLOCK
-        count = min(BLOCK, n_examples - first)
-        for low in range(count):
-            for high in range(low, count):
-                total = zero
-                xl = xs[low, :n_in]
-                xh = xs[high, :n_in]
-                for i in range(n_in):
-                    total += xl[i] * xh[i]
-                gram[low, high] = total
+    block_pass(theta, w_start, n_in, n_out, x_blocks[0], x_blocks[0], pending, products[0])
+    for block_index in range(n_blocks):
+        side = block_index % 2
+        xs = x_blocks[side]
+        block_start = block_index * BLOCK
+        count = min(BLOCK, n_examples - block_start)
+        gram_matrix(xs, count, n_in, gram)
         for m in range(count):
-            i = order[first + m]
+            i = order[block_start + m]
             for j in range(n_out):
                 q = products[side, m, j]
                 for low in range(m):
@@ -243,27 +210,18 @@ def block_sgd_epoch(
                 first_net[j] = biases[j] + scale * q
             if squared is not None:
                 squared[0] = scale * scale * norm
-            data_loss += _above_first_layer(
-                theta,
-                network,
-                outs,
-                deltas,
-                views,
-                Y[i],
-                sample_weight[i],
-                learning_rate,
-                decay,
+            data_loss += above_first_layer(
+                theta, structure, outs, deltas, views, Y[i], sample_weights[i], step,
                 squared,
-                None,
-            )
+            )  # fmt: skip
             for j in range(n_out):
-                biases[j] -= learning_rate * first_delta[j]
+                biases[j] = sgd_update(biases[j], one, learning_rate * first_delta[j])
             scale *= decay
-            step = learning_rate / scale
+            g_scale = learning_rate / scale
             along = 0.0
             size = 0.0
             for j in range(n_out):
-                g = step * first_delta[j]
+                g = g_scale * first_delta[j]
                 pending[m, j] = g
                 along += g * current[j]
                 size += g * g
@@ -273,17 +231,15 @@ def block_sgd_epoch(
         for m in range(count, BLOCK):
             for j in range(n_out):
                 pending[m, j] = zero
-        following = rows[1 - side]
-        if block + 1 < n_blocks:
-            _load_block(X, order, first + BLOCK, n_examples, following, n_in)
-        _block_pass(theta, w_start, n_in, n_out, xs, following, pending, products[1 - side])
-        if scale < SMALLEST_SCALE:
-            _fold_scale(theta, network, scale)
+        following = x_blocks[1 - side]
+        if block_index + 1 < n_blocks:
+            load_block(X, order, block_start + BLOCK, n_examples, following, n_in)
+        block_pass(theta, w_start, n_in, n_out, xs, following, pending, products[1 - side])
+        if scale < lazy_decay.SMALLEST_SCALE:
             for m in range(BLOCK):
                 for j in range(n_out):
                     products[1 - side, m, j] *= scale
-            norm *= scale * scale
-            scale = one
+            scale, norm = lazy_decay.fold(theta, structure, scale, norm, None)
     if scale != one:
-        _fold_scale(theta, network, scale)
+        lazy_decay.fold(theta, structure, scale, norm, None)
     return data_loss, penalty

@@ -11,38 +11,16 @@ import warnings
 
 import numpy as np
 
-from ._bench import SETTINGS, sgd_classifier
-
-HOGWILD_EPOCHS = 2
-
-
-def _median_range(values):
-    return f"{np.median(values):,.2f}  [{min(values):,.2f}, {max(values):,.2f}]"
-
-
-def mnist_shaped(n_train=20_000, n_test=4_000):
-    """Learnable 784-feature, 10-class data of workload C's shape (train, test)."""
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(
-        n_samples=n_train + n_test,
-        n_features=784,
-        n_informative=60,
-        n_redundant=0,
-        n_classes=10,
-        class_sep=2.0,
-        random_state=0,
-    )
-    X = (X - X[:n_train].mean(axis=0)) / X[:n_train].std(axis=0)
-    return (X[:n_train], y[:n_train]), (X[n_train:], y[n_train:])
-
-
-def hogwild_model(n_jobs, **params):
-    """Workload C's network and settings with ``n_jobs`` threads."""
-    from fastbp import FastBPClassifier
-
-    settings = dict(hidden_layer_sizes=(128,), max_iter=HOGWILD_EPOCHS, **SETTINGS)
-    return FastBPClassifier(n_jobs=n_jobs, **{**settings, **params})
+from .timing import alternating_seconds, median_range
+from .workloads import (
+    HOGWILD_EPOCHS,
+    SETTINGS,
+    grid_candidates,
+    hogwild_model,
+    mnist_shaped,
+    sgd_classifier,
+    text_like,
+)
 
 
 def hogwild(rounds=5, size=20_000):
@@ -60,15 +38,6 @@ def hogwild(rounds=5, size=20_000):
             rates[n_jobs].append(HOGWILD_EPOCHS * len(X) / (time.perf_counter() - started))
             accuracy[n_jobs].append(model.score(X_test, y_test))
     return rates, accuracy
-
-
-def grid_candidates():
-    """The 8-candidate grid of the threaded GridSearchCV benchmark."""
-    return {
-        "hidden_layer_sizes": [(32,), (64,)],
-        "learning_rate_init": [0.01, 0.03],
-        "alpha": [1e-4, 1e-3],
-    }
 
 
 def grid_search_seconds(n_jobs, backend="threading", epochs=40):
@@ -108,25 +77,6 @@ def grid_search(rounds=3, epochs=40):
     return seconds
 
 
-def text_like(n_documents=20_000, n_features=2**18, words=100, vocabulary=20_000):
-    """Hashed bag-of-words of generated documents (about ``words`` non-zeros each).
-
-    Word frequencies follow Zipf's law; the label is a fixed random linear rule on
-    the words, so that there is something to learn.
-    """
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    rng = np.random.default_rng(0)
-    ranks = np.arange(1, vocabulary + 1)
-    frequencies = 1.0 / ranks / np.sum(1.0 / ranks)
-    tokens = rng.choice(vocabulary, size=(n_documents, words), p=frequencies)
-    documents = [" ".join(f"w{t}" for t in row) for row in tokens]
-    X = HashingVectorizer(n_features=n_features, alternate_sign=False).transform(documents)
-    weights = rng.normal(size=vocabulary)
-    y = weights[tokens].sum(axis=1) > np.median(weights[tokens].sum(axis=1))
-    return X.tocsr(), y
-
-
 def sparse_contenders(X, y, epochs=3, mlp_examples=20):
     """name -> (fit, examples) for the sparse comparison, each a fresh fit."""
     from sklearn.neural_network import MLPClassifier
@@ -150,21 +100,6 @@ def sparse_contenders(X, y, epochs=3, mlp_examples=20):
         "fastbp 64 hidden": (lambda: hidden.fit(X, y), epochs * n),
         "sklearn MLP bs=1, 64 hidden": (lambda: mlp.partial_fit(X[:m], y[:m]), m),
     }
-
-
-def alternating_seconds(fits, rounds):
-    """Seconds of each of two ``fits`` per round, run in alternating order (AB BA AB...).
-
-    Each then follows itself as often as the other, so neither always inherits the
-    caches another fit left behind.
-    """
-    seconds = ([], [])
-    for round_ in range(rounds):
-        for index in (0, 1) if round_ % 2 == 0 else (1, 0):
-            started = time.perf_counter()
-            fits[index]()
-            seconds[index].append(time.perf_counter() - started)
-    return seconds
 
 
 def sparse_rates(rounds=3, documents=20_000, mlp_examples=20):
@@ -204,12 +139,12 @@ def main(rounds=5, small=False):
         )
         for n_jobs in rates:
             print(
-                f"  n_jobs={n_jobs}: examples/s {_median_range(rates[n_jobs])}; "
+                f"  n_jobs={n_jobs}: examples/s {median_range(rates[n_jobs])}; "
                 f"test accuracy {np.median(accuracy[n_jobs]):.4f}"
             )
         ratios = np.array(rates[2]) / np.array(rates[1])
         gap = np.array(accuracy[2]) - np.array(accuracy[1])
-        print(f"  n_jobs=2 / n_jobs=1 (per round): {_median_range(ratios)}x")
+        print(f"  n_jobs=2 / n_jobs=1 (per round): {median_range(ratios)}x")
         print(f"  accuracy n_jobs=2 - n_jobs=1: {np.median(gap) * 100:+.2f} points")
 
         seconds = grid_search(max(2, rounds // 2), 3 if small else 40)
@@ -218,9 +153,9 @@ def main(rounds=5, small=False):
             "epochs each, no refit), threading backend (seconds)"
         )
         for n_jobs, values in seconds.items():
-            print(f"  n_jobs={n_jobs}: {_median_range(values)}")
+            print(f"  n_jobs={n_jobs}: {median_range(values)}")
         speedup = np.array(seconds[1]) / np.array(seconds[2])
-        print(f"  n_jobs=2 speed-up (per round): {_median_range(speedup)}x")
+        print(f"  n_jobs=2 speed-up (per round): {median_range(speedup)}x")
 
         X, rates = sparse_rates(
             max(2, rounds // 2), 1_000 if small else 20_000, 2 if small else 20
@@ -231,10 +166,10 @@ def main(rounds=5, small=False):
             "binary log-loss, per-example SGD (examples/s)"
         )
         for name, values in rates.items():
-            print(f"  {name:30s}{_median_range(values)}")
+            print(f"  {name:30s}{median_range(values)}")
         linear = np.array(rates["fastbp linear"]) / np.array(rates["sklearn SGDClassifier"])
         hidden = np.array(rates["fastbp 64 hidden"]) / np.array(
             rates["sklearn MLP bs=1, 64 hidden"]
         )
-        print(f"  fastbp linear / SGDClassifier (per round): {_median_range(linear)}x")
-        print(f"  fastbp 64 hidden / MLP bs=1 (per round): {_median_range(hidden)}x")
+        print(f"  fastbp linear / SGDClassifier (per round): {median_range(linear)}x")
+        print(f"  fastbp 64 hidden / MLP bs=1 (per round): {median_range(hidden)}x")

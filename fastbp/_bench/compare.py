@@ -21,24 +21,7 @@ from itertools import pairwise
 
 import numpy as np
 
-WORKLOADS = {
-    "A": "2-4-1, squared error, n=10,000 (the seed's XOR-sized net)",
-    "B": "64-32-10 on digits, log-loss",
-    "C": "784-128-10, synthetic MNIST-shaped, n=20,000, log-loss",
-    "D": "100-1, binary log-loss, n=100,000 (the delta rule)",
-}
-LEARNING_RATE = 0.01
-
-# What every comparison shares (the performance issue's setting): logistic hidden
-# units, no L2, the same step, examples in order, a fixed seed, no early stop.
-SETTINGS = dict(
-    activation="logistic",
-    alpha=0.0,
-    learning_rate_init=LEARNING_RATE,
-    shuffle=False,
-    random_state=0,
-    tol=0.0,
-)
+from .workloads import EPOCHS, LEARNING_RATE, SETTINGS, WORKLOADS, sgd_classifier, workload
 
 _PEAK_CODE = """
 import json, time, numpy as np
@@ -138,47 +121,10 @@ def flops_per_example(sizes):
     return 4 * sum(weights) + 2 * sum(weights[1:]) + 2 * sum(sizes[1:])
 
 
-def workload(name, rng):
-    """``(X, y, hidden, loss, task)`` of a named workload."""
-    if name == "A":
-        X = rng.random((10_000, 2))
-        return X, (X[:, 0] > 0.5) ^ (X[:, 1] > 0.5), (4,), "squared_error"
-    if name == "B":
-        from sklearn.datasets import load_digits
-
-        X, y = load_digits(return_X_y=True)
-        return X / 16.0, y, (32,), "log_loss"
-    if name == "C":
-        X = rng.random((20_000, 784))
-        return X, rng.integers(0, 10, 20_000), (128,), "log_loss"
-    X = rng.normal(size=(100_000, 100))
-    return X, X[:, 0] + 0.5 * rng.normal(size=100_000) > 0, (), "log_loss"
-
-
 def _timed(fit, n_examples):
     start = time.perf_counter()
     fit()
     return n_examples / (time.perf_counter() - start)
-
-
-# Epochs per timed round: enough that a round takes about 0.1 s or more, so that the
-# once-per-fit validation of X and y is a small part of it, as in real training.
-EPOCHS = {"A": 10, "B": 20, "C": 2, "D": 3}
-
-
-def sgd_classifier(epochs):
-    """sklearn's ``SGDClassifier`` in the comparison's setting: the delta rule."""
-    from sklearn.linear_model import SGDClassifier
-
-    return SGDClassifier(
-        loss="log_loss",
-        learning_rate="constant",
-        eta0=LEARNING_RATE,
-        alpha=0.0,
-        shuffle=False,
-        max_iter=epochs,
-        tol=None,
-    )
 
 
 def _contenders(name, X, y, hidden, loss, with_sklearn):

@@ -1,0 +1,141 @@
+"""Every workload the benchmarks train: data, networks and the settings compared.
+
+``python -m fastbp bench`` (:mod:`.compare`), ``bench --scale`` (:mod:`.scale`) and
+the asv suite in ``benchmarks/`` all build their data and models here.
+"""
+
+import numpy as np
+
+WORKLOADS = {
+    "A": "2-4-1, squared error, n=10,000 (the seed's XOR-sized net)",
+    "B": "64-32-10 on digits, log-loss",
+    "C": "784-128-10, synthetic MNIST-shaped, n=20,000, log-loss",
+    "D": "100-1, binary log-loss, n=100,000 (the delta rule)",
+}
+
+
+LEARNING_RATE = 0.01
+
+
+# What every comparison shares (the performance issue's setting): logistic hidden
+# units, no L2, the same step, examples in order, a fixed seed, no early stop.
+SETTINGS = dict(
+    activation="logistic",
+    alpha=0.0,
+    learning_rate_init=LEARNING_RATE,
+    shuffle=False,
+    random_state=0,
+    tol=0.0,
+)
+
+
+# Epochs per timed round: enough that a round takes about 0.1 s or more, so that the
+# once-per-fit validation of X and y is a small part of it, as in real training.
+EPOCHS = {"A": 10, "B": 20, "C": 2, "D": 3}
+
+
+HOGWILD_EPOCHS = 2
+
+
+def workload(name, rng=None):
+    """``(X, y, hidden, loss)`` of workload A, B, C or D (``rng``: default seed 0)."""
+    if rng is None:
+        rng = np.random.default_rng(0)
+    if name == "A":
+        X = rng.random((10_000, 2))
+        return X, (X[:, 0] > 0.5) ^ (X[:, 1] > 0.5), (4,), "squared_error"
+    if name == "B":
+        from sklearn.datasets import load_digits
+
+        X, y = load_digits(return_X_y=True)
+        return X / 16.0, y, (32,), "log_loss"
+    if name == "C":
+        X = rng.random((20_000, 784))
+        return X, rng.integers(0, 10, 20_000), (128,), "log_loss"
+    X = rng.normal(size=(100_000, 100))
+    return X, X[:, 0] + 0.5 * rng.normal(size=100_000) > 0, (), "log_loss"
+
+
+def fastbp_model(hidden, loss, batch_size, **params):
+    """A FastBPClassifier of a workload's network in the comparison's setting."""
+    from fastbp import FastBPClassifier
+
+    return FastBPClassifier(
+        hidden_layer_sizes=hidden,
+        activation="logistic",
+        loss=loss,
+        alpha=0.0,
+        batch_size=batch_size,
+        learning_rate_init=LEARNING_RATE,
+        shuffle=False,
+        random_state=0,
+        **params,
+    )
+
+
+def sgd_classifier(epochs):
+    """sklearn's ``SGDClassifier`` in the comparison's setting: the delta rule."""
+    from sklearn.linear_model import SGDClassifier
+
+    return SGDClassifier(
+        loss="log_loss",
+        learning_rate="constant",
+        eta0=LEARNING_RATE,
+        alpha=0.0,
+        shuffle=False,
+        max_iter=epochs,
+        tol=None,
+    )
+
+
+def hogwild_model(n_jobs, **params):
+    """Workload C's network and settings with ``n_jobs`` threads."""
+    from fastbp import FastBPClassifier
+
+    settings = dict(hidden_layer_sizes=(128,), max_iter=HOGWILD_EPOCHS, **SETTINGS)
+    return FastBPClassifier(n_jobs=n_jobs, **{**settings, **params})
+
+
+def mnist_shaped(n_train=20_000, n_test=4_000):
+    """Learnable 784-feature, 10-class data of workload C's shape (train, test)."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=n_train + n_test,
+        n_features=784,
+        n_informative=60,
+        n_redundant=0,
+        n_classes=10,
+        class_sep=2.0,
+        random_state=0,
+    )
+    X = (X - X[:n_train].mean(axis=0)) / X[:n_train].std(axis=0)
+    return (X[:n_train], y[:n_train]), (X[n_train:], y[n_train:])
+
+
+def text_like(n_documents=20_000, n_features=2**18, words=100, vocabulary=20_000):
+    """Hashed bag-of-words of generated documents (about ``words`` non-zeros each).
+
+    Word frequencies follow Zipf's law; the label is a fixed random linear rule on
+    the words, so that there is something to learn.
+    """
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    rng = np.random.default_rng(0)
+    ranks = np.arange(1, vocabulary + 1)
+    frequencies = 1.0 / ranks / np.sum(1.0 / ranks)
+    tokens = rng.choice(vocabulary, size=(n_documents, words), p=frequencies)
+    documents = [" ".join(f"w{t}" for t in row) for row in tokens]
+    X = HashingVectorizer(n_features=n_features, alternate_sign=False).transform(documents)
+    weights = rng.normal(size=vocabulary)
+    y = weights[tokens].sum(axis=1) > np.median(weights[tokens].sum(axis=1))
+    return X.tocsr(), y
+
+
+def grid_candidates():
+    """The 8-candidate grid of the threaded GridSearchCV benchmark."""
+    return {
+        "hidden_layer_sizes": [(32,), (64,)],
+        "learning_rate_init": [0.01, 0.03],
+        "alpha": [1e-4, 1e-3],
+    }

@@ -1,0 +1,241 @@
+"""Mini-batch and full-batch kernels: chunks of examples through BLAS products.
+
+A batch is processed in chunks of at most the buffers' capacity rows
+(:class:`~fastbp._kernels.conventions.ChunkBuffers`); a chunk's activations and
+deltas are ``(rows, n_units)`` layer blocks (:func:`layer_block`), so every layer's
+forward product, weight gradient and back-propagated deltas is one matrix product.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._functions import (
+    activate_rows,
+    derivative,
+    example_loss,
+    inline_options,
+    jit_options,
+    output_delta,
+)
+from .layers import copy
+from .rules import momentum_update, sgd_update
+
+
+@njit(**inline_options)
+def layer_block(buffer, unit_offsets, layer, n_rows, n_units):
+    """Contiguous ``(n_rows, n_units)`` block of layer ``layer`` in a chunk buffer."""
+    capacity = buffer.shape[0] // unit_offsets[-1]
+    start = capacity * unit_offsets[layer]
+    return buffer[start : start + n_rows * n_units].reshape(n_rows, n_units)
+
+
+@njit(**inline_options)
+def forward_batch(inputs, theta, structure, activations, first_layer=0):
+    """Forward pass of a chunk of examples with BLAS; returns the output block.
+
+    ``inputs`` are the inputs of layer ``first_layer`` (the outputs of the layer
+    below it).
+    """
+    sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code = structure[:6]
+    n_rows = inputs.shape[0]
+    n_layers = sizes.shape[0] - 1
+    previous = inputs
+    for layer in range(first_layer, n_layers):
+        n_in = sizes[layer]
+        n_out = sizes[layer + 1]
+        w_start = weight_offsets[layer]
+        layer_weights = theta[w_start : w_start + n_out * n_in].reshape(n_out, n_in)
+        biases = theta[bias_offsets[layer] : bias_offsets[layer] + n_out]
+        net = layer_block(activations, unit_offsets, layer, n_rows, n_out)
+        np.dot(previous, layer_weights.T, net)
+        for r in range(n_rows):
+            for j in range(n_out):
+                net[r, j] += biases[j]
+        activate_rows(out_code if layer == n_layers - 1 else hidden_code, net)
+        previous = net
+    return previous
+
+
+@njit(**inline_options)
+def accumulate_gradient(inputs, targets, sample_weights, theta, structure, chunks, fresh):
+    """Add ``sum_i s_i dE_i/dtheta`` of a chunk of examples to ``chunks.gradient``.
+
+    With ``fresh``, the gradient is set to it instead (whatever it held): the
+    weight-gradient products then go straight into it, without a pass through
+    ``chunks.scratch``. Returns the chunk's ``sum_i s_i E_i``.
+    """
+    activations, deltas, scratch, gradient = chunks[3:]
+    sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code, loss_code = (
+        structure
+    )
+    n_rows = inputs.shape[0]
+    n_layers = sizes.shape[0] - 1
+    out = forward_batch(inputs, theta, structure, activations)
+    n_outputs = sizes[n_layers]
+    out_delta = layer_block(deltas, unit_offsets, n_layers - 1, n_rows, n_outputs)
+    data_loss = 0.0
+    for r in range(n_rows):
+        s = sample_weights[r]
+        data_loss += s * example_loss(loss_code, out_code, out[r], targets[r])
+        output_delta(loss_code, out_code, out[r], targets[r], s, out_delta[r])
+    for layer in range(n_layers - 1, -1, -1):
+        n_in = sizes[layer]
+        n_out = sizes[layer + 1]
+        delta = layer_block(deltas, unit_offsets, layer, n_rows, n_out)
+        if layer == 0:
+            previous = inputs
+        else:
+            previous = layer_block(activations, unit_offsets, layer - 1, n_rows, n_in)
+        w_start = weight_offsets[layer]
+        b_start = bias_offsets[layer]
+        block = gradient[w_start : w_start + n_out * n_in]
+        if fresh:
+            np.dot(delta.T, previous, block.reshape(n_out, n_in))
+            for j in range(n_out):
+                gradient[b_start + j] = 0.0
+        else:
+            np.dot(delta.T, previous, scratch[: n_out * n_in].reshape(n_out, n_in))
+            flat = scratch[: n_out * n_in]
+            for k in range(n_out * n_in):
+                block[k] += flat[k]
+        for r in range(n_rows):
+            for j in range(n_out):
+                gradient[b_start + j] += delta[r, j]
+        if layer > 0:
+            layer_weights = theta[w_start : w_start + n_out * n_in].reshape(n_out, n_in)
+            dE_do = layer_block(deltas, unit_offsets, layer - 1, n_rows, n_in)
+            np.dot(delta, layer_weights, dE_do)
+            for r in range(n_rows):
+                for i in range(n_in):
+                    dE_do[r, i] *= derivative(hidden_code, previous[r, i])
+    return data_loss
+
+
+@njit(**inline_options)
+def gather(examples, order, start, stop, chunks):
+    """The examples ``order[start:stop]`` as C-contiguous ``(X, Y, sample_weights)``.
+
+    Consecutive rows (examples in order, ``shuffle=False``) are returned as views;
+    other rows are copied into the chunk buffers.
+    """
+    X, Y, sample_weights = examples
+    n_rows = stop - start
+    head = order[start]
+    consecutive = True
+    for r in range(n_rows):
+        if order[start + r] != head + r:
+            consecutive = False
+            break
+    if consecutive:
+        return (
+            X[head : head + n_rows],
+            Y[head : head + n_rows],
+            sample_weights[head : head + n_rows],
+        )
+    for r in range(n_rows):
+        i = order[start + r]
+        copy(chunks.inputs[r], X[i])
+        copy(chunks.targets[r], Y[i])
+        chunks.sample_weights[r] = sample_weights[i]
+    return chunks.inputs[:n_rows], chunks.targets[:n_rows], chunks.sample_weights[:n_rows]
+
+
+@njit(**inline_options)
+def apply_batch_step(theta, structure, gradient, step_size, alpha, momentum):
+    """One update of every parameter by its summed ``gradient`` times ``step_size``
+    (the batch's mean step), with L2 on the weights; returns ``alpha / 2 ||W||^2``
+    of the weights before it."""
+    sizes, weight_offsets, bias_offsets = structure[:3]
+    decay = 1.0 - step_size * alpha
+    penalty = 0.0
+    for layer in range(sizes.shape[0] - 1):
+        w_start = weight_offsets[layer]
+        b_start = bias_offsets[layer]
+        if alpha != 0.0:
+            squared_norm = 0.0
+            for k in range(w_start, b_start):
+                squared_norm += theta[k] * theta[k]
+            penalty += 0.5 * alpha * squared_norm
+        for k in range(w_start, b_start + sizes[layer + 1]):
+            kept = decay if k < b_start else 1.0  # biases take no L2
+            g = step_size * gradient[k]
+            if momentum is None:
+                theta[k] = sgd_update(theta[k], kept, g)
+            else:
+                theta[k], momentum.velocity[k] = momentum_update(
+                    theta[k], momentum.velocity[k], g + (1.0 - kept) * theta[k],
+                    momentum.mu, momentum.keep, momentum.lookahead,
+                )  # fmt: skip
+    return penalty
+
+
+@njit(**jit_options)
+def minibatch_epoch(
+    examples, order, theta, structure, learning_rate, alpha, batch_size, chunks, momentum
+):
+    """One epoch of mini-batch gradient descent over ``examples`` in ``order``.
+
+    Each batch of ``batch_size`` examples (the last one may be smaller) is processed
+    in chunks of the buffers' capacity whose gradients are summed; one update per
+    batch applies the batch's mean gradient (:func:`apply_batch_step`).
+    ``batch_size >= len(order)`` is the true gradient. Returns
+    ``(data_loss, penalty)`` as ``sgd_epoch``; the penalty adds
+    ``alpha / 2 ||W||^2`` once per batch (``|B|`` examples times
+    ``alpha / (2 |B|)``). ``momentum`` is None or a
+    :class:`~fastbp._kernels.conventions.Momentum`.
+    """
+    n_examples = order.shape[0]
+    capacity = chunks.inputs.shape[0]
+    data_loss = 0.0
+    penalty = 0.0
+    for batch_start in range(0, n_examples, batch_size):
+        batch_stop = min(batch_start + batch_size, n_examples)
+        for start in range(batch_start, batch_stop, capacity):
+            stop = min(start + capacity, batch_stop)
+            inputs, targets, sample_weights = gather(examples, order, start, stop, chunks)
+            data_loss += accumulate_gradient(
+                inputs, targets, sample_weights, theta, structure, chunks,
+                start == batch_start,
+            )  # fmt: skip
+        step_size = learning_rate / (batch_stop - batch_start)
+        penalty += apply_batch_step(
+            theta, structure, chunks.gradient, step_size, alpha, momentum
+        )
+    return data_loss, penalty
+
+
+@njit(**jit_options)
+def data_gradient(examples, theta, structure, chunks):
+    """``chunks.gradient = sum_i s_i dE_i/dtheta`` over all the examples, in chunks of
+    the buffers' capacity; returns ``sum s_i E_i``."""
+    X, Y, sample_weights = examples
+    capacity = chunks.activations.shape[0] // structure.unit_offsets[-1]
+    chunks.gradient[:] = 0.0  # if X has no rows
+    data_loss = 0.0
+    for start in range(0, X.shape[0], capacity):
+        stop = min(start + capacity, X.shape[0])
+        data_loss += accumulate_gradient(
+            X[start:stop], Y[start:stop], sample_weights[start:stop], theta, structure,
+            chunks, start == 0,
+        )  # fmt: skip
+    return data_loss
+
+
+@njit(**jit_options)
+def predict_outputs(X, theta, structure, activations, result):
+    """Network outputs for every row of ``X`` into ``result`` (chunked, BLAS)."""
+    capacity = activations.shape[0] // structure.unit_offsets[-1]
+    for start in range(0, X.shape[0], capacity):
+        stop = min(start + capacity, X.shape[0])
+        out = forward_batch(X[start:stop], theta, structure, activations)
+        for r in range(stop - start):
+            copy(result[start + r], out[r])
+
+
+@njit(**jit_options)
+def weighted_loss_sum(outputs, Y, sample_weights, loss_code, out_code):
+    """``sum_i s_i E_i`` for network outputs already computed by :func:`predict_outputs`."""
+    total = 0.0
+    for r in range(outputs.shape[0]):
+        total += sample_weights[r] * example_loss(loss_code, out_code, outputs[r], Y[r])
+    return total

@@ -1,0 +1,172 @@
+"""The groups of arguments every kernel receives, named.
+
+Each group is a module-level :class:`typing.NamedTuple`, the form Numba passes into
+compiled code as a typed tuple (module level, so that cached kernels can name the
+type again in a new process). Kernels unpack a group once, at their top. Python code
+builds them with the ``allocate`` constructors below, which is also how the tests
+build kernel calls.
+
+Optional parts that a kernel must prune at compile time (momentum, the block
+buffers of Hogwild, the sparse feature-major copy) are not fields: they stay
+top-level arguments that are ``None`` when unused, so that Numba compiles a variant
+without the branch (see ``docs/architecture.md``, "Numba rules").
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .._aligned import aligned_rows
+
+# Examples whose first-layer updates share one pass over the weights (the block
+# kernel); see docs/architecture.md for the measured shapes.
+BLOCK = 4
+
+
+class Structure(NamedTuple):
+    """A network as the kernels see it: where each layer lives in ``theta``, and what
+    its units compute. Built by :attr:`fastbp._network.Network.structure`."""
+
+    sizes: np.ndarray  # int64 (n_layers + 1,): units per layer, inputs first
+    weight_offsets: np.ndarray  # int64 (n_layers,): layer l's (n_out, n_in) weights
+    bias_offsets: np.ndarray  # int64 (n_layers,): layer l's n_out biases
+    unit_offsets: np.ndarray  # int64 (n_layers + 1,): layer l's units in `outs`
+    hidden_code: int  # activation of the hidden units (_functions.ACTIVATIONS)
+    out_code: int  # activation of the output units
+    loss_code: int  # loss (_functions.LOSSES)
+
+
+class Examples(NamedTuple):
+    """The training examples a kernel visits in the order it is given."""
+
+    X: np.ndarray  # (n_samples, n_features), C-contiguous, theta's dtype; or a CSR
+    Y: np.ndarray  # (n_samples, n_outputs) targets t, theta's dtype
+    sample_weights: np.ndarray  # (n_samples,) s_i, theta's dtype
+
+
+class CSR(NamedTuple):
+    """A CSR matrix's arrays, its index arrays viewed as unsigned (:func:`csr`)."""
+
+    data: np.ndarray  # the non-zero values, theta's dtype
+    indices: np.ndarray  # uint: feature of each value (or its compact number)
+    indptr: np.ndarray  # uint: row i's values are data[indptr[i]:indptr[i + 1]]
+
+
+def csr(X):
+    """:class:`CSR` of a scipy CSR matrix: its own arrays, no copy.
+
+    The index arrays are viewed as unsigned: Numba wraps negative indices around,
+    a test and a select on every access it cannot prove non-negative, and CSR
+    indices never are (1.5x on the hashed-text linear epoch).
+    """
+    return CSR(
+        X.data,
+        X.indices.view(X.indices.dtype.str.replace("i", "u")),
+        X.indptr.view(X.indptr.dtype.str.replace("i", "u")),
+    )
+
+
+class Step(NamedTuple):
+    """The step size and L2 penalty of one kernel call."""
+
+    learning_rate: float  # in theta's dtype: float32 models never compute in float64
+    decay: float  # 1 - learning_rate * alpha, theta's dtype: the factor weights keep
+    alpha: float  # the L2 penalty (float64), for the loss's L2 term
+
+    @classmethod
+    def of(cls, learning_rate, alpha, dtype):
+        """The step of ``learning_rate`` and ``alpha`` for a theta of ``dtype``."""
+        dtype = np.dtype(dtype)
+        return cls(
+            dtype.type(learning_rate), dtype.type(1.0 - learning_rate * alpha), float(alpha)
+        )
+
+
+class Momentum(NamedTuple):
+    """Optimiser state of momentum SGD (:func:`fastbp._kernels.rules.momentum_update`)."""
+
+    velocity: np.ndarray  # shaped like theta; updated in place
+    mu: float  # momentum, theta's dtype
+    keep: float  # 1 (classical) or mu (Nesterov), theta's dtype
+    lookahead: float  # 0 (classical) or 1 (Nesterov), theta's dtype
+
+    @classmethod
+    def of(cls, velocity, mu, nesterov):
+        """Classical or Nesterov momentum ``mu`` on ``velocity`` (theta's dtype)."""
+        keep, lookahead = (mu, 1.0) if nesterov else (1.0, 0.0)
+        kind = velocity.dtype.type
+        return cls(velocity, kind(mu), kind(keep), kind(lookahead))
+
+
+class ExampleBuffers(NamedTuple):
+    """Per-example buffers of the one-example kernel; with a leading thread axis,
+    one set per Hogwild thread (:meth:`for_thread`)."""
+
+    outs: np.ndarray  # (n_units,): outputs o of every layer (unit_offsets)
+    deltas: np.ndarray  # (n_units,): dE/dnet of every layer, same layout
+    x_rows: np.ndarray  # (2, >= n_features), aligned: this example's and the next's x
+
+    @classmethod
+    def allocate(cls, layout, n_features, dtype, threads=None):
+        """Zeroed, every row on cache lines of its own (no false sharing)."""
+        lead = () if threads is None else (threads,)
+        return cls(
+            aligned_rows((*lead, layout.n_units), dtype),
+            aligned_rows((*lead, layout.n_units), dtype),
+            aligned_rows((*lead, 2, n_features), dtype),
+        )
+
+
+class BlockBuffers(NamedTuple):
+    """Buffers of the block kernel (:mod:`fastbp._kernels.block`); with a leading
+    thread axis, one set per Hogwild thread."""
+
+    x_blocks: np.ndarray  # (2, BLOCK, n_features): this block's inputs and the next's
+    products: np.ndarray  # (2, BLOCK, n_hidden): V x of this block's and the next's
+    pending: np.ndarray  # (BLOCK, n_hidden): the block's first-layer steps g_m
+    gram: np.ndarray  # (BLOCK, BLOCK): x_l . x_m of the block's inputs
+    current: np.ndarray  # (n_hidden,): V_m x_m of the example being trained
+
+    @classmethod
+    def allocate(cls, n_features, n_hidden, dtype, threads=None):
+        """Zeroed, every row on cache lines of its own."""
+        lead = () if threads is None else (threads,)
+        return cls(
+            aligned_rows((*lead, 2, BLOCK, n_features), dtype),
+            aligned_rows((*lead, 2, BLOCK, n_hidden), dtype),
+            aligned_rows((*lead, BLOCK, n_hidden), dtype),
+            aligned_rows((*lead, BLOCK, BLOCK), dtype),
+            aligned_rows((*lead, n_hidden), dtype),
+        )
+
+
+class ChunkBuffers(NamedTuple):
+    """Buffers of the mini-batch kernels: a chunk of examples at a time, BLAS."""
+
+    inputs: np.ndarray  # (capacity, n_features): gathered rows of X
+    targets: np.ndarray  # (capacity, n_outputs): their targets
+    sample_weights: np.ndarray  # (capacity,): their weights
+    activations: np.ndarray  # (capacity * n_units,): layer blocks of outputs o
+    deltas: np.ndarray  # (capacity * n_units,): layer blocks of dE/dnet
+    scratch: np.ndarray  # (largest weight block,): one layer's gradient
+    gradient: np.ndarray  # shaped like theta: the batch's summed gradient
+
+    @classmethod
+    def allocate(cls, layout, n_features, n_outputs, capacity, dtype):
+        """Uninitialised buffers for chunks of ``capacity`` rows."""
+        return cls(
+            np.empty((capacity, n_features), dtype=dtype),
+            np.empty((capacity, n_outputs), dtype=dtype),
+            np.empty(capacity, dtype=dtype),
+            np.empty(capacity * layout.n_units, dtype=dtype),
+            np.empty(capacity * layout.n_units, dtype=dtype),
+            np.empty(layout.largest_block, dtype=dtype),
+            np.empty(layout.size, dtype=dtype),
+        )
+
+
+class FeatureMajor(NamedTuple):
+    """The sparse kernel's copy of the first layer, over the features that occur."""
+
+    features: np.ndarray  # uint32: features[c] is the c-th feature to occur
+    weights: np.ndarray  # weights[c * n_hidden + j]: unit j's weight of features[c]

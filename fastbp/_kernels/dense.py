@@ -1,0 +1,138 @@
+"""Per-example SGD over dense rows: the fused one-example kernel, and one explained step.
+
+Loss convention (scikit-learn's): a batch ``B`` minimises
+``(1/|B|) sum_{i in B} s_i E_i + alpha / (2 |B|) ||W||^2`` where ``s_i`` is the
+example's sample weight and ``W`` the weights (biases are not penalised). With
+``|B| = 1`` each example's step is ``lr * (s_i dE_i/dw + alpha w)``.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._functions import activate, derivative, example_loss, jit_options, output_delta
+from .layers import copy, forward_layer, update_layer
+from .step import backward_above_first
+
+
+@njit(**jit_options)
+def sgd_epoch(examples, order, theta, structure, step, buffers, momentum):
+    """One epoch of per-example SGD over ``examples`` in ``order`` (theta in place).
+
+    Each example: forward pass, output delta, then from the last layer down one fused
+    pass over each layer's weights (:func:`fastbp._kernels.layers.update_weights`)
+    that back-propagates the deltas with the old weights, applies the step and, in
+    the first layer, already computes the next example's net inputs with the new
+    weights.
+
+    ``step`` is a :class:`~fastbp._kernels.conventions.Step`, ``buffers``
+    :class:`~fastbp._kernels.conventions.ExampleBuffers` (the current and the next
+    example are copied into its aligned ``x_rows``, so the inner loops read aligned
+    inputs whatever X's alignment), ``momentum`` None (plain SGD) or a
+    :class:`~fastbp._kernels.conventions.Momentum`.
+
+    Returns
+    -------
+    data_loss : float
+        ``sum_i s_i E_i`` over the epoch, each with the weights it was seen with.
+    penalty : float
+        ``sum_i alpha / 2 ||W_i||^2``, the L2 term of every one-example batch.
+    """
+    X, Y, sample_weights = examples
+    outs, deltas, x_rows = buffers
+    sizes, _, _, unit_offsets, hidden_code, out_code, loss_code = structure
+    n_layers = sizes.shape[0] - 1
+    out_start = unit_offsets[n_layers - 1]
+    out_stop = unit_offsets[n_layers]
+    out = outs[out_start:out_stop]
+    out_delta = deltas[out_start:out_stop]
+    first_net = outs[unit_offsets[0] : unit_offsets[1]]
+    first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
+    squared = np.zeros(1) if step.alpha != 0.0 else None
+    data_loss = 0.0
+    penalty = 0.0
+    n_features = sizes[0]
+    n_examples = order.shape[0]
+    if n_examples > 0:
+        copy(x_rows[0], X[order[0]])
+    for position in range(n_examples):
+        i = order[position]
+        x = x_rows[position % 2, :n_features]
+        target = Y[i]
+        weight = sample_weights[i]
+        # Forward. The first layer's net inputs were computed by the previous
+        # example's update pass, except at the start of the epoch.
+        if position == 0:
+            forward_layer(theta, structure, 0, x, outs)
+        activate(out_code if n_layers == 1 else hidden_code, first_net)
+        # The step above the first layer, written out rather than calling
+        # step.forward_above_first / backward_above_first: a deliberate copy, as
+        # the calls measured slower here (docs/architecture.md).
+        for layer in range(1, n_layers):
+            inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
+            net = forward_layer(theta, structure, layer, inputs, outs)
+            activate(out_code if layer == n_layers - 1 else hidden_code, net)
+        data_loss += weight * example_loss(loss_code, out_code, out, target)
+        output_delta(loss_code, out_code, out, target, weight, out_delta)
+
+        # Backward and update, last layer first.
+        if squared is not None:
+            squared[0] = 0.0
+        for layer in range(n_layers - 1, 0, -1):
+            inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
+            dE_do = deltas[unit_offsets[layer - 1] : unit_offsets[layer]]
+            dE_do[:] = 0.0
+            delta = deltas[unit_offsets[layer] : unit_offsets[layer + 1]]
+            update_layer(
+                theta, structure, layer, inputs, delta, step, squared, dE_do, None,
+                None, momentum,
+            )  # fmt: skip
+            for k in range(dE_do.shape[0]):
+                dE_do[k] *= derivative(hidden_code, inputs[k])
+        # The first layer's pass also computes the next example's net inputs. After
+        # the last example it computes them for a stale row, into a buffer nobody
+        # reads before the next epoch recomputes it (one code path, not two).
+        ahead = x_rows[(position + 1) % 2, :n_features]
+        if position + 1 < n_examples:
+            copy(ahead, X[order[position + 1]])
+        update_layer(
+            theta, structure, 0, x, first_delta, step, squared, None, ahead, first_net,
+            momentum,
+        )  # fmt: skip
+        if squared is not None:
+            penalty += 0.5 * step.alpha * squared[0]
+    return data_loss, penalty
+
+
+@njit(**jit_options)
+def explain_example(x, target, weight, theta, structure, step, record):
+    """One per-example SGD step of ``theta`` (in place) that records its quantities.
+
+    The same primitives as :func:`sgd_epoch`, unfused, so that
+    :mod:`fastbp.explain` can show every intermediate of the step the kernels take.
+    ``record`` is ``(nets, outs, slopes, deltas)``, each ``n_units`` long in the
+    layer layout of ``unit_offsets``: net inputs, outputs ``f(net)``, ``f'(net)``
+    and ``dE/dnet``. Returns the example's weighted loss.
+    """
+    nets, outs, slopes, deltas = record
+    sizes, _, _, unit_offsets, hidden_code, out_code, loss_code = structure
+    n_layers = sizes.shape[0] - 1
+    inputs = x
+    for layer in range(n_layers):
+        net = forward_layer(theta, structure, layer, inputs, outs)
+        code = out_code if layer == n_layers - 1 else hidden_code
+        for k in range(net.shape[0]):
+            nets[unit_offsets[layer] + k] = net[k]
+        activate(code, net)
+        for k in range(net.shape[0]):
+            slopes[unit_offsets[layer] + k] = derivative(code, net[k])
+        inputs = net
+    out = outs[unit_offsets[n_layers - 1] : unit_offsets[n_layers]]
+    loss = weight * example_loss(loss_code, out_code, out, target)
+    output_delta(
+        loss_code, out_code, out, target, weight,
+        deltas[unit_offsets[n_layers - 1] : unit_offsets[n_layers]],
+    )  # fmt: skip
+    backward_above_first(theta, structure, outs, deltas, step, None, None)
+    first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
+    update_layer(theta, structure, 0, x, first_delta, step, None, None, None, None, None)
+    return loss

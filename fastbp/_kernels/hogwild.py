@@ -1,0 +1,135 @@
+"""Hogwild!: lock-free per-example SGD on several threads sharing one ``theta``.
+
+Each thread trains on a replica of the parameters that it keeps to itself, and every
+``MERGE_EXAMPLES`` examples adds what it learned since its last merge into the shared
+vector, without locks, then carries on from the shared state (which includes the
+other threads' merges). This is Hogwild! (Niu et al., 2011) with the writes to the
+shared vector batched per thread, as HogWild++ (Zhang, Hsieh and Akella, 2016) does
+between the sockets of a machine, and for the same reason: when every example writes
+every first-layer weight (a dense input), two cores writing the same shared weights
+after each example keep moving the same cache lines between them, and that traffic,
+not the arithmetic, bounds the epoch. A replica stays in its core's cache.
+"""
+
+import numpy as np
+from numba import get_thread_id, njit, prange
+
+from .._functions import inline_options, jit_options
+from .block import block_sgd_epoch
+from .conventions import BlockBuffers, ExampleBuffers
+from .dense import sgd_epoch
+from .layers import copy
+
+# Parts per thread of a Hogwild epoch: handed out one at a time, so that a thread
+# slowed down (by a noisy neighbour on a shared machine) takes fewer of them.
+HOGWILD_PARTS_PER_THREAD = 8
+
+# Examples a thread trains on its replica between two merges (measured, see
+# docs/architecture.md). The other threads' steps reach a thread's replica at most
+# this many examples late.
+MERGE_EXAMPLES = 256
+
+# Rows of a thread's replicas: its own theta, and theta as of its last merge.
+REPLICA_ROWS = 2
+
+
+@njit(**inline_options)
+def merge(shared, local, base):
+    """``shared += local - base`` (lock-free), then ``local = base = shared``.
+
+    ``base`` is the shared state the thread last merged, so ``local - base`` is what
+    its own steps changed since. A weight that no other thread changed since then
+    (``shared == base``) takes the local value as it is: a single thread, or one
+    whose part of the weights nobody else touches, merges without rounding.
+    """
+    for k in range(shared.shape[0]):
+        value = local[k]
+        current = shared[k]  # read once: another thread may write it meanwhile
+        if current != base[k]:
+            value = current + (value - base[k])
+        shared[k] = value
+        local[k] = value
+        base[k] = value
+
+
+@njit(**inline_options)
+def thread_buffers(buffers, thread):
+    """Thread ``thread``'s :class:`ExampleBuffers` of per-thread buffers."""
+    return ExampleBuffers(
+        buffers.outs[thread], buffers.deltas[thread], buffers.x_rows[thread]
+    )
+
+
+@njit(**inline_options)
+def thread_blocks(blocks, thread):
+    """Thread ``thread``'s :class:`BlockBuffers` of per-thread buffers."""
+    return BlockBuffers(
+        blocks.x_blocks[thread], blocks.products[thread], blocks.pending[thread],
+        blocks.gram[thread], blocks.current[thread],
+    )  # fmt: skip
+
+
+@njit(parallel=True, **jit_options)
+def hogwild_epoch(
+    examples, order, theta, structure, step, buffers, momentum, blocks, replicas
+):
+    """One epoch of lock-free parallel per-example SGD (see the module's docstring).
+
+    ``buffers`` (and ``blocks``, if not None) hold one set per thread, along their
+    leading axis; the threads are as many. ``order`` is cut into
+    ``threads * HOGWILD_PARTS_PER_THREAD`` contiguous parts, handed out to the
+    threads one at a time (the caller sets Numba's thread count and a parallel chunk
+    size of 1: set in here, they would make the kernel uncachable). A thread (its
+    Numba thread id, below the thread count) starts each part from the shared
+    ``theta`` copied into its replicas, ``replicas[thread]`` (``REPLICA_ROWS`` rows
+    of theta's size), and runs the serial kernel (the same per-example step, not a
+    copy of it) on its replica in runs of ``MERGE_EXAMPLES`` examples, merging
+    after each run (:func:`merge`). Merges from different threads race, so results
+    are not bit-reproducible.
+
+    With ``momentum`` (``replicas`` is then unused), the threads step the shared
+    ``theta`` and velocity directly, as in the original Hogwild!: a velocity is a
+    state, not a sum of steps, so two threads' changes to it cannot be merged by
+    adding them (that doubles it).
+
+    The serial kernel is :func:`fastbp._kernels.dense.sgd_epoch` if ``blocks`` is
+    None, else :func:`fastbp._kernels.block.block_sgd_epoch` (without momentum; the
+    ``scale`` of its first layer is the replica's own, so L2 is allowed). Returns
+    the summed ``(data_loss, penalty)`` of all parts.
+    """
+    n_threads = buffers.outs.shape[0]
+    n_parts = n_threads * HOGWILD_PARTS_PER_THREAD
+    n_examples = order.shape[0]
+    losses = np.zeros(n_parts)
+    penalties = np.zeros(n_parts)
+    for part in prange(n_parts):
+        part_start = part * n_examples // n_parts
+        part_stop = (part + 1) * n_examples // n_parts
+        thread = get_thread_id()
+        own = thread_buffers(buffers, thread)
+        if momentum is not None:
+            result = sgd_epoch(
+                examples, order[part_start:part_stop], theta, structure, step, own,
+                momentum,
+            )  # fmt: skip
+            losses[part], penalties[part] = result
+        else:
+            local = replicas[thread, 0]
+            base = replicas[thread, 1]
+            # base from local, not from theta a second time: another thread's merge
+            # in between would look like this thread's own steps, and be undone.
+            copy(local, theta)
+            copy(base, local)
+            for run_start in range(part_start, part_stop, MERGE_EXAMPLES):
+                run = order[run_start : min(run_start + MERGE_EXAMPLES, part_stop)]
+                if blocks is None:
+                    result = sgd_epoch(examples, run, local, structure, step, own, None)
+                else:
+                    result = block_sgd_epoch(
+                        examples, run, local, structure, step, own,
+                        thread_blocks(blocks, thread),
+                    )  # fmt: skip
+                losses[part] += result[0]
+                penalties[part] += result[1]
+                merge(theta, local, base)
+    return losses.sum(), penalties.sum()

@@ -1,0 +1,234 @@
+"""Layer primitives: copies, one layer's forward product, one layer's fused update.
+
+Every per-example kernel is built from these. All of them read the network from a
+:class:`fastbp._kernels.conventions.Structure` and the parameters from the flat
+vector ``theta`` (layer ``l``'s weights are a C-ordered ``(n_out, n_in)`` block at
+``weight_offsets[l]``, its biases follow at ``bias_offsets[l]``).
+"""
+
+from numba import njit
+
+from .._functions import inline_options, jit_options
+from .rules import momentum_update, sgd_update
+
+# Rows of a weight block processed together: their deltas share one pass over the
+# layer's inputs (and, going back, one read-modify-write of dE/do per input).
+ROWS = 4
+
+
+@njit(**inline_options)
+def copy(target, source):
+    """``target[:] = source`` for 1-D arrays, as a plain loop.
+
+    Numba's own slice assignment costs seconds of compile time per signature (its
+    broadcasting machinery); this loop costs none.
+    """
+    for i in range(source.shape[0]):
+        target[i] = source[i]
+
+
+@njit(**inline_options)
+def multiply(values, factor):
+    """``values *= factor`` for a 1-D array, as a plain loop (see :func:`copy`)."""
+    for k in range(values.shape[0]):
+        values[k] *= factor
+
+
+@njit(**inline_options)
+def dot_rows(theta, row, n_in, inputs, net, j, n_rows):
+    """``net[j + k] += W_k . inputs`` for the ``n_rows <= 4`` rows from ``theta[row]``."""
+    zero = theta.dtype.type(0)
+    if n_rows == ROWS:
+        # One slice per row: LLVM vectorises slices, not offsets into one array.
+        w0 = theta[row : row + n_in]
+        w1 = theta[row + n_in : row + 2 * n_in]
+        w2 = theta[row + 2 * n_in : row + 3 * n_in]
+        w3 = theta[row + 3 * n_in : row + 4 * n_in]
+        a0 = a1 = a2 = a3 = zero
+        for i in range(n_in):
+            v = inputs[i]
+            a0 += w0[i] * v
+            a1 += w1[i] * v
+            a2 += w2[i] * v
+            a3 += w3[i] * v
+        net[j] += a0
+        net[j + 1] += a1
+        net[j + 2] += a2
+        net[j + 3] += a3
+    else:
+        for k in range(n_rows):
+            w = theta[row + k * n_in : row + (k + 1) * n_in]
+            a = zero
+            for i in range(n_in):
+                a += w[i] * inputs[i]
+            net[j + k] += a
+
+
+@njit(**inline_options)
+def forward_layer(theta, structure, layer, inputs, outs):
+    """Net inputs of layer ``layer`` (biases plus weighted inputs), into ``outs``."""
+    sizes, weight_offsets, bias_offsets, unit_offsets = structure[:4]
+    n_in = sizes[layer]
+    n_out = sizes[layer + 1]
+    net = outs[unit_offsets[layer] : unit_offsets[layer + 1]]
+    w_start = weight_offsets[layer]
+    copy(net, theta[bias_offsets[layer] : bias_offsets[layer] + n_out])
+    for j in range(0, n_out, ROWS):
+        dot_rows(theta, w_start + j * n_in, n_in, inputs, net, j, min(ROWS, n_out - j))
+    return net
+
+
+@njit(**jit_options)
+def update_weights(
+    theta, w_start, n_out, n_in, inputs, delta, step, squared, dE_do, ahead, net, momentum
+):
+    """One step of a layer's ``(n_out, n_in)`` weight block at ``theta[w_start]``.
+
+    Each weight takes the step ``g = learning_rate * delta[j] * inputs[i]`` by
+    :func:`fastbp._kernels.rules.sgd_update` (with ``step.decay``) or, with
+    ``momentum`` (a :class:`~fastbp._kernels.conventions.Momentum`),
+    :func:`~fastbp._kernels.rules.momentum_update`; four rows per pass over the
+    inputs. Optional parts, each ``None`` when unused (Numba compiles a variant per
+    combination with the branch removed, so the inner loop stays one vectorised
+    pass; one call per layer keeps call overhead out of small networks):
+
+    - ``dE_do``: first accumulate ``dE_do[i] += sum_j w_ji delta_j`` with the old
+      weights (the seed's hidden-node rule);
+    - ``ahead``: accumulate the *next* example's net inputs
+      ``net[j] += sum_i w_ji(new) ahead[i]``, so each row is read once per example;
+    - ``squared``: add ``sum w_ji^2`` of the old weights to ``squared[0]`` (the L2
+      term of the loss).
+    """
+    learning_rate, decay = step.learning_rate, step.decay
+    zero = theta.dtype.type(0)
+    total = zero
+    l2_step = theta.dtype.type(1) - decay  # learning_rate * alpha
+    if momentum is not None:
+        velocity, mu, keep, lookahead = momentum
+    full = n_out - n_out % ROWS
+    for j in range(0, full, ROWS):
+        # One slice per row: LLVM vectorises slices, not offsets into one array.
+        row = w_start + j * n_in
+        w0s = theta[row : row + n_in]
+        w1s = theta[row + n_in : row + 2 * n_in]
+        w2s = theta[row + 2 * n_in : row + 3 * n_in]
+        w3s = theta[row + 3 * n_in : row + 4 * n_in]
+        if momentum is not None:
+            m0s = velocity[row : row + n_in]
+            m1s = velocity[row + n_in : row + 2 * n_in]
+            m2s = velocity[row + 2 * n_in : row + 3 * n_in]
+            m3s = velocity[row + 3 * n_in : row + 4 * n_in]
+        d0 = delta[j]
+        d1 = delta[j + 1]
+        d2 = delta[j + 2]
+        d3 = delta[j + 3]
+        s0 = learning_rate * d0
+        s1 = learning_rate * d1
+        s2 = learning_rate * d2
+        s3 = learning_rate * d3
+        a0 = a1 = a2 = a3 = zero
+        for i in range(n_in):
+            v = inputs[i]
+            w0 = w0s[i]
+            w1 = w1s[i]
+            w2 = w2s[i]
+            w3 = w3s[i]
+            if squared is not None:
+                total += w0 * w0 + w1 * w1 + w2 * w2 + w3 * w3
+            if dE_do is not None:
+                dE_do[i] += w0 * d0 + w1 * d1 + w2 * d2 + w3 * d3
+            if momentum is None:
+                w0 = sgd_update(w0, decay, s0 * v)
+                w1 = sgd_update(w1, decay, s1 * v)
+                w2 = sgd_update(w2, decay, s2 * v)
+                w3 = sgd_update(w3, decay, s3 * v)
+            else:
+                w0, m0s[i] = momentum_update(
+                    w0, m0s[i], l2_step * w0 + s0 * v, mu, keep, lookahead
+                )
+                w1, m1s[i] = momentum_update(
+                    w1, m1s[i], l2_step * w1 + s1 * v, mu, keep, lookahead
+                )
+                w2, m2s[i] = momentum_update(
+                    w2, m2s[i], l2_step * w2 + s2 * v, mu, keep, lookahead
+                )
+                w3, m3s[i] = momentum_update(
+                    w3, m3s[i], l2_step * w3 + s3 * v, mu, keep, lookahead
+                )
+            w0s[i] = w0
+            w1s[i] = w1
+            w2s[i] = w2
+            w3s[i] = w3
+            if ahead is not None:
+                z = ahead[i]
+                a0 += w0 * z
+                a1 += w1 * z
+                a2 += w2 * z
+                a3 += w3 * z
+        if ahead is not None:
+            net[j] += a0
+            net[j + 1] += a1
+            net[j + 2] += a2
+            net[j + 3] += a3
+    for j in range(full, n_out):
+        row = w_start + j * n_in
+        ws = theta[row : row + n_in]
+        if momentum is not None:
+            ms = velocity[row : row + n_in]
+        d = delta[j]
+        s = learning_rate * d
+        a = zero
+        for i in range(n_in):
+            w = ws[i]
+            if squared is not None:
+                total += w * w
+            if dE_do is not None:
+                dE_do[i] += w * d
+            if momentum is None:
+                w = sgd_update(w, decay, s * inputs[i])
+            else:
+                w, ms[i] = momentum_update(
+                    w, ms[i], l2_step * w + s * inputs[i], mu, keep, lookahead
+                )
+            ws[i] = w
+            if ahead is not None:
+                a += w * ahead[i]
+        if ahead is not None:
+            net[j] += a
+    if squared is not None:
+        squared[0] += total
+
+
+@njit(**inline_options)
+def update_layer(
+    theta, structure, layer, inputs, delta, step, squared, dE_do, ahead, net, momentum
+):
+    """One step of a layer's weights and biases (see :func:`update_weights`).
+
+    With ``ahead``, ``net`` receives the next example's net inputs of this layer.
+    """
+    sizes, weight_offsets, bias_offsets = structure[:3]
+    n_in = sizes[layer]
+    n_out = sizes[layer + 1]
+    b_start = bias_offsets[layer]
+    biases = theta[b_start : b_start + n_out]
+    learning_rate = step.learning_rate
+    # Written here, not in a helper: an inlined helper's array arguments cost a
+    # reference-count pair per example (docs/architecture.md, "Numba rules").
+    if momentum is None:
+        one = theta.dtype.type(1)  # biases take no L2
+        for k in range(n_out):
+            biases[k] = sgd_update(biases[k], one, learning_rate * delta[k])
+    else:
+        velocity, mu, keep, lookahead = momentum
+        for k in range(n_out):
+            biases[k], velocity[b_start + k] = momentum_update(
+                biases[k], velocity[b_start + k], learning_rate * delta[k], mu, keep,
+                lookahead,
+            )  # fmt: skip
+    if ahead is not None:
+        copy(net, biases)
+    update_weights(
+        theta, weight_offsets[layer], n_out, n_in, inputs, delta, step, squared, dE_do,
+        ahead, net, momentum,
+    )  # fmt: skip

@@ -1,0 +1,225 @@
+"""Per-example SGD and prediction for CSR input: the first layer over the non-zeros only."""
+
+import numpy as np
+from numba import njit
+
+from .._functions import (
+    activate,
+    activate_rows,
+    example_loss,
+    inline_options,
+    jit_options,
+    output_delta,
+)
+from . import lazy_decay
+from .batch import forward_batch, layer_block
+from .layers import copy, update_layer
+from .rules import sgd_update
+from .step import backward_above_first_call, example_views, forward_above_first_call
+
+
+@njit(**inline_options)
+def theta_first_layer_net(csr, start, stop, theta, structure, scale, net):
+    """First layer's net inputs ``b + scale * V x`` for one CSR row, V in theta."""
+    data, indices = csr.data, csr.indices
+    sizes, weight_offsets, bias_offsets = structure[:3]
+    n_in = sizes[0]
+    w_start = weight_offsets[0]
+    b_start = bias_offsets[0]
+    for j in range(sizes[1]):
+        row = theta[w_start + j * n_in : w_start + (j + 1) * n_in]
+        total = theta.dtype.type(0)
+        for k in range(start, stop):
+            total += row[indices[k]] * data[k]
+        net[j] = theta[b_start + j] + scale * total
+
+
+@njit(**jit_options)
+def compact_features(indices, n_features):
+    """Number the features that occur in ``indices``, in order of first occurrence.
+
+    Returns ``(features, compact)``: ``features[c]`` is the ``c``-th distinct feature
+    to occur, and ``compact[k]`` the number ``c`` of ``indices[k]`` (both uint32,
+    unsigned as :func:`fastbp._kernels.conventions.csr` says why). A hashed bag of
+    words uses a few of its ``2^18`` columns, scattered over them; numbered this
+    way, the weights an epoch touches are adjacent, and the frequent words, which
+    come first, share cache lines.
+    """
+    # 4 bytes per feature (half the time of 8 here: this table is read at random);
+    # there are fewer than 2^32 - 1 features, or theta would not fit in memory.
+    unnumbered = np.uint32(0xFFFFFFFF)
+    number = np.full(n_features, unnumbered, dtype=np.uint32)
+    compact = np.empty(indices.shape[0], dtype=np.uint32)
+    features = np.empty(min(n_features, indices.shape[0]), dtype=np.uint32)
+    count = np.uint32(0)
+    for k in range(indices.shape[0]):
+        feature = indices[k]
+        c = number[feature]
+        if c == unnumbered:
+            c = count
+            number[feature] = c
+            features[c] = feature
+            count += np.uint32(1)
+        compact[k] = c
+    return features[:count], compact
+
+
+@njit(**inline_options)
+def move_first_layer(theta, structure, feature_major, gather):
+    """Copy the first layer's weights of the features into the feature-major copy
+    (``gather``), or back into theta."""
+    features, weights = feature_major
+    sizes, weight_offsets = structure[:2]
+    n_in = sizes[0]
+    n_out = sizes[1]
+    for j in range(n_out):
+        row = weight_offsets[0] + j * n_in
+        for c in range(features.shape[0]):
+            if gather:
+                weights[c * n_out + j] = theta[row + features[c]]
+            else:
+                theta[row + features[c]] = weights[c * n_out + j]
+
+
+@njit(**jit_options)
+def sparse_sgd_epoch(
+    examples, order, theta, structure, step, buffers, momentum, feature_major
+):
+    """``sgd_epoch`` for CSR rows (``examples.X`` a :class:`~.conventions.CSR`).
+
+    The same updates. Without momentum, the first layer touches only the example's
+    non-zero features: its forward product and its weight update loop over them,
+    and its L2 decay is lazy (:mod:`fastbp._kernels.lazy_decay`), so an example
+    costs O(nnz x first hidden layer + the layers above), whatever the number of
+    features. The epoch then runs on ``feature_major``
+    (:class:`~.conventions.FeatureMajor`), a feature-major copy of the first
+    layer's weights of the features that occur (``X.indices`` hold their
+    :func:`compact_features` numbers), made at the start and copied back at the
+    end: the weights an epoch touches are adjacent, and an example reads and
+    writes ``nnz`` short contiguous runs instead of ``nnz x n_units`` words
+    scattered over the whole first layer.
+
+    With momentum every first-layer velocity moves on every example, so there is
+    no sparse update: ``feature_major`` is None, ``X.indices`` are the feature
+    numbers, the row is scattered into ``buffers.x_rows[0]`` (zeros, left zero on
+    return) and the dense step runs on theta. Returns ``(data_loss, penalty)``.
+    """
+    X, Y, sample_weights = examples
+    data, indices, indptr = X
+    outs, deltas, x_rows = buffers
+    learning_rate, decay, alpha = step
+    sizes, _, bias_offsets, unit_offsets, hidden_code, out_code, loss_code = structure
+    n_layers = sizes.shape[0] - 1
+    n_out = sizes[1]
+    # Unsigned, as the indices (see conventions.csr): offsets stay unsigned.
+    width = np.uint64(n_out)
+    b_start = bias_offsets[0]
+    first_net, out, out_delta = example_views(structure, outs, deltas)
+    first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
+    dense_row = x_rows[0, : sizes[0]]
+    squared = np.zeros(1) if alpha != 0.0 else None
+    one = theta.dtype.type(1)
+    scale, norm = lazy_decay.start(theta, structure, alpha)
+    if feature_major is not None:
+        weights = feature_major.weights
+        move_first_layer(theta, structure, feature_major, True)
+    data_loss = 0.0
+    penalty = 0.0
+    for position in range(order.shape[0]):
+        i = order[position]
+        start = indptr[i]
+        stop = indptr[i + 1]
+        if feature_major is None:
+            theta_first_layer_net(X, start, stop, theta, structure, scale, first_net)
+        elif n_out == 1:
+            # One unit: its sum in a register (measured, docs/architecture.md).
+            total = theta.dtype.type(0)
+            for k in range(start, stop):
+                total += weights[indices[k]] * data[k]
+            first_net[0] = theta[b_start] + scale * total
+        else:
+            for j in range(n_out):
+                first_net[j] = 0.0
+            for k in range(start, stop):
+                row = indices[k] * width
+                x = data[k]
+                for j in range(width):
+                    first_net[j] += weights[row + j] * x
+            for j in range(n_out):
+                first_net[j] = theta[b_start + j] + scale * first_net[j]
+        if squared is not None:
+            squared[0] = 0.0
+        # The step above the first layer, as calls (see step.py).
+        weight = sample_weights[i]
+        target = Y[i]
+        activate(out_code if n_layers == 1 else hidden_code, first_net)
+        if n_layers > 1:
+            forward_above_first_call(theta, structure, outs)
+        data_loss += weight * example_loss(loss_code, out_code, out, target)
+        output_delta(loss_code, out_code, out, target, weight, out_delta)
+        if n_layers > 1:
+            backward_above_first_call(
+                theta, structure, outs, deltas, step, squared, momentum
+            )
+        if feature_major is None:
+            for k in range(start, stop):
+                dense_row[indices[k]] += data[k]
+            update_layer(
+                theta, structure, 0, dense_row, first_delta, step, squared, None, None,
+                None, momentum,
+            )  # fmt: skip
+            for k in range(start, stop):
+                dense_row[indices[k]] = 0.0
+        else:
+            if squared is not None:
+                squared[0] += scale * scale * norm
+            for j in range(n_out):
+                theta[b_start + j] = sgd_update(
+                    theta[b_start + j], one, learning_rate * first_delta[j]
+                )
+            scale *= decay
+            g_scale = learning_rate / scale
+            for k in range(start, stop):
+                row = indices[k] * width
+                factor = g_scale * data[k]
+                for j in range(width):
+                    old = weights[row + j]
+                    new = old - factor * first_delta[j]
+                    weights[row + j] = new
+                    if alpha != 0.0:
+                        norm += new * new - old * old
+            if scale < lazy_decay.SMALLEST_SCALE:
+                # The weights of the features outside this epoch decay too.
+                scale, norm = lazy_decay.fold(theta, structure, scale, norm, weights)
+        if squared is not None:
+            penalty += 0.5 * alpha * squared[0]
+    if feature_major is not None:
+        if scale != one:
+            lazy_decay.fold(theta, structure, scale, norm, weights)
+        move_first_layer(theta, structure, feature_major, False)
+    return data_loss, penalty
+
+
+@njit(**jit_options)
+def sparse_predict_outputs(X, theta, structure, activations, result):
+    """:func:`fastbp._kernels.batch.predict_outputs` for a CSR ``X`` (first layer:
+    non-zeros)."""
+    sizes, _, _, unit_offsets, hidden_code, out_code = structure[:6]
+    n_layers = sizes.shape[0] - 1
+    capacity = activations.shape[0] // unit_offsets[-1]
+    n_rows = X.indptr.shape[0] - 1
+    one = theta.dtype.type(1)
+    for chunk_start in range(0, n_rows, capacity):
+        chunk_stop = min(chunk_start + capacity, n_rows)
+        first = layer_block(
+            activations, unit_offsets, 0, chunk_stop - chunk_start, sizes[1]
+        )
+        for r in range(chunk_stop - chunk_start):
+            i = chunk_start + r
+            theta_first_layer_net(
+                X, X.indptr[i], X.indptr[i + 1], theta, structure, one, first[r]
+            )
+        activate_rows(out_code if n_layers == 1 else hidden_code, first)
+        out = forward_batch(first, theta, structure, activations, 1)
+        for r in range(chunk_stop - chunk_start):
+            copy(result[chunk_start + r], out[r])

@@ -1,0 +1,271 @@
+"""Trainers: one object per kernel family that owns a fit's buffers and kernel call.
+
+:func:`make_trainer` picks the family (sparse rows, dense rows one example at a
+time, mini-batches); each trainer allocates its buffers once per fit, picks among its
+kernels, and runs one epoch per call (``trainer(order, rate, report)``), returning
+the epoch's mean loss. Nothing here knows about scikit-learn.
+"""
+
+import time
+
+import numba
+import numpy as np
+from scipy import sparse
+
+from ._aligned import aligned_rows
+from ._kernels.batch import minibatch_epoch
+from ._kernels.block import BLOCK_MIN_WEIGHTS, SMALLEST_BLOCK_DECAY, block_sgd_epoch
+from ._kernels.conventions import (
+    BlockBuffers,
+    ChunkBuffers,
+    ExampleBuffers,
+    Examples,
+    FeatureMajor,
+    Momentum,
+    Step,
+    csr,
+)
+from ._kernels.dense import sgd_epoch
+from ._kernels.hogwild import REPLICA_ROWS, hogwild_epoch
+from ._kernels.sparse import compact_features, sparse_sgd_epoch
+
+# Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
+# run near peak, small enough that a chunk's activations stay in cache.
+CHUNK_ROWS = 256
+
+# A call on fewer examples runs the one-example kernel: the block kernel spends two
+# passes over the first layer on its first and last block whatever their size, one
+# example costs one (partial_fit on tiny batches).
+BLOCK_MIN_EXAMPLES = 4
+
+# With verbose=2, the seconds of training between two progress reports, and the
+# examples in the first kernel call, before there is a timing to size calls by.
+REPORT_SECONDS = 0.25
+FIRST_REPORT_EXAMPLES = 1000
+
+
+class Trainer:
+    """One fit's epochs: ``trainer(order, rate=None, report=None) -> mean loss``.
+
+    A call runs one epoch over the examples in ``order`` with step size ``rate``
+    (the trainer's ``learning_rate`` if None; schedules change it between epochs).
+    With ``report(done, total)``, the epoch runs in several kernel calls of whole
+    batches (about ``REPORT_SECONDS`` each), calling ``report`` after each: the same
+    updates in the same order (bit-identical for mini-batches; with batch size 1 the
+    fused first-layer forward product of a call's first example is summed in another
+    order, a difference of a few ulps).
+
+    Subclasses set ``unit`` (examples per update) and define :meth:`run`.
+    """
+
+    unit = 1
+
+    def __init__(self, network, theta, examples, learning_rate, alpha, momentum):
+        self.structure = network.structure
+        self.theta = theta
+        self.examples = examples
+        self.learning_rate = float(learning_rate)
+        self.alpha = float(alpha)
+        self.momentum = momentum
+        self._weight_sums = {}
+        self._call_size = max(self.unit, -(-FIRST_REPORT_EXAMPLES // self.unit) * self.unit)
+
+    def step(self, learning_rate):
+        """The kernels' :class:`Step` of ``learning_rate`` for this fit's theta."""
+        return Step.of(learning_rate, self.alpha, self.theta.dtype)
+
+    def run(self, order, learning_rate):
+        """One kernel call over ``order``; returns ``(data_loss, penalty)``."""
+        raise NotImplementedError
+
+    def __call__(self, order, rate=None, report=None):
+        rate = float(self.learning_rate if rate is None else rate)
+        n_order = order.shape[0]
+        if report is None:
+            data_loss, penalty = self.run(order, rate)
+        else:
+            data_loss, penalty = self._reported(order, rate, report)
+        # Every epoch visits the same set of examples (a permutation of it), so its
+        # weight sum is computed once.
+        if n_order not in self._weight_sums:
+            weights = self.examples.sample_weights[order]
+            self._weight_sums[n_order] = float(weights.sum(dtype=np.float64))
+        return data_loss / self._weight_sums[n_order] + penalty / n_order
+
+    def _reported(self, order, rate, report):
+        # Calls of whole batches, sized as the epoch goes so that each runs about
+        # REPORT_SECONDS (its call overhead is then invisible).
+        data_loss = penalty = 0.0
+        start = 0
+        n_order = order.shape[0]
+        while start < n_order:
+            size = self._call_size
+            started = time.perf_counter()
+            loss_part, penalty_part = self.run(order[start : start + size], rate)
+            elapsed = time.perf_counter() - started
+            data_loss += loss_part
+            penalty += penalty_part
+            start = min(start + size, n_order)
+            report(start, n_order)
+            if elapsed > 0:
+                wanted = size * REPORT_SECONDS / elapsed
+                size = int(min(max(wanted, size / 4), size * 4))
+                self._call_size = max(self.unit, size // self.unit * self.unit)
+        return data_loss, penalty
+
+
+class DenseTrainer(Trainer):
+    """Per-example SGD over dense rows: the one-example, block or Hogwild kernel.
+
+    Without momentum, a first layer of ``BLOCK_MIN_WEIGHTS`` or more weights is
+    trained in blocks of examples (in calls of ``BLOCK_MIN_EXAMPLES`` or more, with
+    a decay of at least ``SMALLEST_BLOCK_DECAY``; on each Hogwild thread alike).
+    ``n_jobs`` above 1 runs Hogwild! on that many threads (at most one per example
+    and Numba's pool).
+    """
+
+    def __init__(self, network, theta, examples, learning_rate, alpha, momentum, n_jobs):
+        super().__init__(network, theta, examples, learning_rate, alpha, momentum)
+        layout = network.layout
+        n_samples, n_features = examples.X.shape
+        threads = max(1, min(n_jobs, n_samples, numba.config.NUMBA_NUM_THREADS))
+        self.threads = threads
+        per_thread = None if threads == 1 else threads
+        self.buffers = ExampleBuffers.allocate(layout, n_features, theta.dtype, per_thread)
+        sizes = layout.sizes
+        self.blocks = None
+        if momentum is None and sizes[0] * sizes[1] >= BLOCK_MIN_WEIGHTS:
+            self.blocks = BlockBuffers.allocate(sizes[0], sizes[1], theta.dtype, per_thread)
+        # Hogwild without momentum trains replicas; with it, the shared theta.
+        rows = theta.shape[0] if threads > 1 and momentum is None else 0
+        self.replicas = aligned_rows((threads, REPLICA_ROWS, rows), theta.dtype)
+
+    def run(self, order, learning_rate):
+        step = self.step(learning_rate)
+        in_blocks = self.blocks is not None and step.decay >= SMALLEST_BLOCK_DECAY
+        args = (self.examples, order, self.theta, self.structure, step, self.buffers)
+        if self.threads == 1:
+            if in_blocks and order.shape[0] >= BLOCK_MIN_EXAMPLES:
+                return block_sgd_epoch(*args, self.blocks)
+            return sgd_epoch(*args, self.momentum)
+        # Both settings belong to the calling thread: set and restored per call.
+        previous = numba.get_num_threads()
+        numba.set_num_threads(self.threads)
+        try:
+            with numba.parallel_chunksize(1):
+                blocks = self.blocks if in_blocks else None
+                return hogwild_epoch(*args, self.momentum, blocks, self.replicas)
+        finally:
+            numba.set_num_threads(previous)
+
+
+class SparseTrainer(Trainer):
+    """Per-example SGD over CSR rows, on one thread (:mod:`fastbp._kernels.sparse`).
+
+    Without momentum, the features that occur are numbered compactly once per fit
+    and the epochs run on a feature-major copy of their first-layer weights.
+    """
+
+    def __init__(
+        self, network, theta, examples, learning_rate, alpha, momentum, n_features
+    ):
+        layout = network.layout
+        X = csr(examples.X)
+        self.feature_major = None
+        if momentum is None:
+            features, indices = compact_features(X.indices, n_features)
+            X = X._replace(indices=indices)
+            weights = np.empty(features.shape[0] * layout.sizes[1], dtype=theta.dtype)
+            self.feature_major = FeatureMajor(features, weights)
+        super().__init__(
+            network, theta, examples._replace(X=X), learning_rate, alpha, momentum
+        )
+        # x_rows[0] is the momentum path's dense row (zeros between examples).
+        self.buffers = ExampleBuffers.allocate(
+            layout, n_features if momentum is not None else 0, theta.dtype
+        )
+
+    def run(self, order, learning_rate):
+        return sparse_sgd_epoch(
+            self.examples, order, self.theta, self.structure, self.step(learning_rate),
+            self.buffers, self.momentum, self.feature_major,
+        )  # fmt: skip
+
+
+class BatchTrainer(Trainer):
+    """Mini-batch (or, for ``batch_size >= len(X)``, full-batch) gradient descent."""
+
+    def __init__(
+        self, network, theta, examples, learning_rate, alpha, momentum, batch_size
+    ):
+        n_samples = examples.X.shape[0]
+        self.batch_size = min(batch_size, n_samples)
+        self.unit = self.batch_size
+        super().__init__(network, theta, examples, learning_rate, alpha, momentum)
+        capacity = min(self.batch_size, CHUNK_ROWS)
+        self.chunks = ChunkBuffers.allocate(
+            network.layout, examples.X.shape[1], examples.Y.shape[1], capacity, theta.dtype
+        )
+
+    def run(self, order, learning_rate):
+        return minibatch_epoch(
+            self.examples, order, self.theta, self.structure, learning_rate, self.alpha,
+            self.batch_size, self.chunks, self.momentum,
+        )  # fmt: skip
+
+
+def make_trainer(
+    network,
+    theta,
+    X,
+    Y,
+    sample_weight,
+    batch_size,
+    learning_rate,
+    alpha,
+    momentum=0.0,
+    nesterov=False,
+    velocity=None,
+    n_jobs=1,
+):
+    """The :class:`Trainer` of one fit: the kernel family its data and settings need.
+
+    Parameters
+    ----------
+    network : fastbp._network.Network
+    theta : ndarray, updated in place by every epoch
+    X, Y : C-contiguous 2-D arrays of theta's dtype; X may be a CSR matrix of
+        theta's dtype instead (per-example SGD on one thread only)
+    sample_weight : 1-D array of theta's dtype
+    batch_size : int
+        1 runs per-example SGD (:class:`DenseTrainer`, :class:`SparseTrainer`);
+        larger values mini-batches (:class:`BatchTrainer`; ``>= len(X)`` is the
+        true gradient).
+    learning_rate, alpha : float
+        Default step size and L2 penalty.
+    momentum : float, default=0
+        Momentum ``mu`` in ``[0, 1)``; 0 is plain SGD (the seed's rule).
+    nesterov : bool, default=False
+        Nesterov's momentum (scikit-learn's update rule) instead of classical.
+    velocity : ndarray shaped like theta, updated in place; required if momentum > 0
+    n_jobs : int, default=1
+        Threads of per-example SGD: more than 1 runs Hogwild!; mini-batches ignore it.
+
+    Returns
+    -------
+    Trainer
+    """
+    examples = Examples(X, Y, sample_weight)
+    moving = Momentum.of(velocity, momentum, nesterov) if momentum > 0.0 else None
+    common = (network, theta, examples, learning_rate, alpha, moving)
+    if sparse.issparse(X):
+        if batch_size != 1 or n_jobs != 1:
+            raise ValueError(
+                "Sparse X trains with per-example SGD on one thread: batch_size=1 and "
+                f"n_jobs=1 (got batch_size={batch_size}, n_jobs={n_jobs}). Use those, "
+                "or pass a dense X (X.toarray()) for mini-batches or Hogwild."
+            )
+        return SparseTrainer(*common, X.shape[1])
+    if batch_size == 1:
+        return DenseTrainer(*common, n_jobs)
+    return BatchTrainer(*common, batch_size)
