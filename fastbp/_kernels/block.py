@@ -30,7 +30,7 @@ whose ``V x`` and ``||x||^2`` the block already has.
 import numpy as np
 from numba import njit
 
-from .._functions import jit_options
+from .._functions import inline_options, jit_options
 from . import lazy_decay
 from .conventions import BLOCK
 from .layers import copy
@@ -143,7 +143,7 @@ def block_pass(theta, w_start, n_in, n_out, xs, zs, pending, products):
         products[3, j] = a3
 
 
-@njit(**jit_options)
+@njit(**inline_options)
 def gram_matrix(xs, count, n_in, gram):
     """``gram[l, m] = xs[l] . xs[m]`` for ``l <= m < count`` (the upper triangle)."""
     zero = gram.dtype.type(0)

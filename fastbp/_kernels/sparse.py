@@ -179,15 +179,29 @@ def sparse_sgd_epoch(
                 )
             scale *= decay
             g_scale = learning_rate / scale
-            for k in range(start, stop):
-                row = indices[k] * width
-                factor = g_scale * data[k]
-                for j in range(width):
-                    old = weights[row + j]
-                    new = old - factor * first_delta[j]
-                    weights[row + j] = new
-                    if alpha != 0.0:
+            if n_out == 1:
+                # One unit, as in the forward product: no loop over units, and
+                # ||V||^2 only where it is used (measured, docs/architecture.md).
+                g = g_scale * first_delta[0]
+                if squared is None:
+                    for k in range(start, stop):
+                        weights[indices[k]] -= g * data[k]
+                else:
+                    for k in range(start, stop):
+                        c = indices[k]
+                        old = weights[c]
+                        new = old - g * data[k]
+                        weights[c] = new
                         norm += new * new - old * old
+            else:
+                for k in range(start, stop):
+                    row = indices[k] * width
+                    factor = g_scale * data[k]
+                    for j in range(width):
+                        old = weights[row + j]
+                        new = old - factor * first_delta[j]
+                        weights[row + j] = new
+                        norm += new * new - old * old  # unused without L2: no branch
             if scale < lazy_decay.SMALLEST_SCALE:
                 # The weights of the features outside this epoch decay too.
                 scale, norm = lazy_decay.fold(theta, structure, scale, norm, weights)
