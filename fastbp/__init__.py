@@ -3,7 +3,8 @@
 Importing fastbp compiles nothing: kernels are compiled on first use and cached.
 """
 
-from ._estimators import FastBPClassifier, FastBPRegressor
+from ._classifier import FastBPClassifier
+from ._regressor import FastBPRegressor
 from ._training import TrainingDiverged
 from .model import fitted_network
 

@@ -55,8 +55,8 @@ def value(network, theta, X, Y, sample_weight, alpha):
     data_loss = weighted_loss_sum(
         outputs(network, theta, X), Y, sample_weight, network.loss_code, network.out_code
     )
-    weights = theta[network.layout.weight_mask()]
-    return (data_loss + 0.5 * alpha * float(weights @ weights)) / X.shape[0]
+    W = theta[network.layout.weight_mask()]
+    return (data_loss + 0.5 * alpha * float(W @ W)) / X.shape[0]
 
 
 def gradient(network, theta, X, Y, sample_weight, alpha):

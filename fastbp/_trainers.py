@@ -27,7 +27,7 @@ from ._kernels.conventions import (
 )
 from ._kernels.dense import sgd_epoch
 from ._kernels.hogwild import REPLICA_ROWS, hogwild_epoch
-from ._kernels.sparse import compact_features, sparse_sgd_epoch
+from ._kernels.sparse import compact_features, sparse_momentum_epoch, sparse_sgd_epoch
 
 # Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
 # run near peak, small enough that a chunk's activations stay in cache.
@@ -163,7 +163,8 @@ class SparseTrainer(Trainer):
     """Per-example SGD over CSR rows, on one thread (:mod:`fastbp._kernels.sparse`).
 
     Without momentum, the features that occur are numbered compactly once per fit
-    and the epochs run on a feature-major copy of their first-layer weights.
+    and the epochs run on a feature-major copy of their first-layer weights; with
+    momentum, the dense step runs on theta.
     """
 
     def __init__(
@@ -180,16 +181,16 @@ class SparseTrainer(Trainer):
         super().__init__(
             network, theta, examples._replace(X=X), learning_rate, alpha, momentum
         )
-        # x_rows[0] is the momentum path's dense row (zeros between examples).
-        self.buffers = ExampleBuffers.allocate(
-            layout, n_features if momentum is not None else 0, theta.dtype
-        )
+        # With momentum, x_rows[0] is the dense row the non-zeros are scattered into.
+        dense_row = n_features if momentum is not None else 0
+        self.buffers = ExampleBuffers.allocate(layout, dense_row, theta.dtype)
 
     def run(self, order, learning_rate):
-        return sparse_sgd_epoch(
-            self.examples, order, self.theta, self.structure, self.step(learning_rate),
-            self.buffers, self.momentum, self.feature_major,
-        )  # fmt: skip
+        args = (self.examples, order, self.theta, self.structure)
+        step = self.step(learning_rate)
+        if self.momentum is None:
+            return sparse_sgd_epoch(*args, step, self.buffers, self.feature_major)
+        return sparse_momentum_epoch(*args, step, self.buffers, self.momentum)
 
 
 class BatchTrainer(Trainer):

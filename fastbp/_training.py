@@ -43,7 +43,7 @@ class Progress:
 
 
 def train(
-    epoch,
+    trainer,
     theta,
     n_samples,
     progress,
@@ -62,7 +62,7 @@ def train(
     validate=None,
     velocity=None,
 ):
-    """Run up to ``max_epochs`` epochs; returns ``(epochs_run, converged)``.
+    """Run up to ``max_epochs`` epochs of ``trainer``; returns ``(epochs_run, converged)``.
 
     ``indices`` (default: all ``n_samples``) are the examples trained on. With
     ``validate(theta) -> (score, loss)``, every epoch records a validation score and
@@ -110,36 +110,12 @@ def train(
             report = None
             if verbose >= 2:
                 report = _progress_bar(len(progress.loss_curve) + 1, started)
-            loss = epoch(order, progress.learning_rate, report)
+            loss = trainer(order, progress.learning_rate, report)
             elapsed = time.perf_counter() - started
             if not (np.isfinite(loss) and np.isfinite(theta).all()):
                 # progress still describes the previous epoch: it is updated below.
                 _diverged(loss, theta, velocity, epoch_index, progress, last_good, best)
-            progress.loss_curve.append(float(loss))
-            progress.t += n_samples
-            line = f"Epoch {len(progress.loss_curve)}, loss = {loss:.8f}"
-            if validate is not None:
-                score, validation_loss = validate(theta)
-                progress.validation_scores.append(float(score))
-                progress.validation_losses.append(float(validation_loss))
-                line += (
-                    f", validation score = {score:.6f}, "
-                    f"validation loss = {validation_loss:.8f}"
-                )
-                # Written so that a NaN score (diverging validation outputs) counts
-                # as no improvement and never becomes the best.
-                if not score >= progress.best_validation_score + tol:
-                    progress.no_improvement_count += 1
-                else:
-                    progress.no_improvement_count = 0
-                if score > progress.best_validation_score:
-                    progress.best_validation_score = float(score)
-                    best[:] = theta
-            elif loss > progress.best_loss - tol:
-                progress.no_improvement_count += 1
-            else:
-                progress.no_improvement_count = 0
-            progress.best_loss = min(progress.best_loss, float(loss))
+            line = _record_epoch(progress, loss, n_samples, tol, validate, theta, best)
             if verbose:
                 rate = n_samples / elapsed if elapsed > 0 else float("inf")
                 total = time.perf_counter() - fit_started
@@ -182,6 +158,38 @@ def train(
     finally:
         if best is not None and progress.validation_scores:
             theta[:] = best
+
+
+def _record_epoch(progress, loss, n_samples, tol, validate, theta, best):
+    """Add a finished epoch to ``progress`` (curves, plateau count); returns its line.
+
+    With ``validate``, the epoch's validation score and loss are recorded, the
+    plateau is judged on the score, and ``best`` takes theta when the score is the
+    best so far; otherwise the plateau is judged on the training loss.
+    """
+    progress.loss_curve.append(float(loss))
+    progress.t += n_samples
+    line = f"Epoch {len(progress.loss_curve)}, loss = {loss:.8f}"
+    if validate is not None:
+        score, validation_loss = validate(theta)
+        progress.validation_scores.append(float(score))
+        progress.validation_losses.append(float(validation_loss))
+        line += f", validation score = {score:.6f}, validation loss = {validation_loss:.8f}"
+        # Written so that a NaN score (diverging validation outputs) counts as no
+        # improvement and never becomes the best.
+        if not score >= progress.best_validation_score + tol:
+            progress.no_improvement_count += 1
+        else:
+            progress.no_improvement_count = 0
+        if score > progress.best_validation_score:
+            progress.best_validation_score = float(score)
+            best[:] = theta
+    elif loss > progress.best_loss - tol:
+        progress.no_improvement_count += 1
+    else:
+        progress.no_improvement_count = 0
+    progress.best_loss = min(progress.best_loss, float(loss))
+    return line
 
 
 BAR_WIDTH = 79

@@ -136,7 +136,9 @@ def explain_step(estimator, x, t, *, learning_rate=None):
     layout = network.layout
     y = np.asarray(t)
     y = y.reshape(1) if y.ndim == 0 else y.reshape(1, -1)  # one label or one row
-    X, Y, weights = model.objective_data(np.asarray(x, dtype=np.float64).reshape(1, -1), y)
+    X, Y, sample_weights = model.objective_data(
+        np.asarray(x, dtype=np.float64).reshape(1, -1), y
+    )
     if learning_rate is None:
         learning_rate = model.learning_rate
     alpha = model.alpha
@@ -145,7 +147,7 @@ def explain_step(estimator, x, t, *, learning_rate=None):
     record = tuple(np.empty(layout.n_units) for _ in range(4))
     step = Step.of(float(learning_rate), alpha, np.float64)
     loss = explain_example(
-        X[0], Y[0], float(weights[0]), theta, network.structure, step, record
+        X[0], Y[0], float(sample_weights[0]), theta, network.structure, step, record
     )
     nets, outs, slopes, deltas = record
     offsets = layout.unit_offsets

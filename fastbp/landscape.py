@@ -105,10 +105,10 @@ def random_direction(estimator, random_state=None, normalization="filter"):
 def _objective_on(estimator, X, y, sample_weight):
     """``loss(theta)`` on (X, y): the estimator's training objective, vectorised data."""
     model = fitted_network(estimator)
-    X, Y, weights = model.objective_data(X, y, sample_weight)
+    X, Y, sample_weights = model.objective_data(X, y, sample_weight)
 
     def loss(theta):
-        return _objective.value(model.network, theta, X, Y, weights, model.alpha)
+        return _objective.value(model.network, theta, X, Y, sample_weights, model.alpha)
 
     return loss
 

@@ -273,7 +273,7 @@ def test_keyboard_interrupt_in_fit_restores_model(monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("fastbp._estimators.train", interrupted)
+    monkeypatch.setattr("fastbp._base.train", interrupted)
     with pytest.raises(KeyboardInterrupt):
         est.fit(X, Y_CLASS)
     assert_unchanged(est, before)

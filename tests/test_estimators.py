@@ -12,7 +12,7 @@ from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-from fastbp import FastBPClassifier, FastBPRegressor, reference
+from fastbp import FastBPClassifier, FastBPRegressor, _base, reference
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -526,7 +526,7 @@ def test_constant_schedule_stops_on_the_first_plateau():
 
 
 def test_keyboard_interrupt_keeps_the_finished_epochs(monkeypatch, blobs):
-    import fastbp._estimators as estimators
+    import fastbp._base as estimators
 
     X, y = blobs
     real = estimators.make_trainer
@@ -588,10 +588,10 @@ def test_early_stopping_keeps_the_best_epoch(monkeypatch):
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     seen = []
-    original = FastBPClassifier._validation
+    original = _base.validation_split
 
-    def recording(self, *args):
-        train, validate = original(self, *args)
+    def recording(*args):
+        train, validate = original(*args)
 
         def validate_and_record(theta):
             score = validate(theta)
@@ -600,7 +600,7 @@ def test_early_stopping_keeps_the_best_epoch(monkeypatch):
 
         return train, validate_and_record
 
-    monkeypatch.setattr(FastBPClassifier, "_validation", recording)
+    monkeypatch.setattr(_base, "validation_split", recording)
     model = FastBPClassifier(
         hidden_layer_sizes=(16,),
         early_stopping=True,

@@ -88,16 +88,16 @@ def accumulate_gradient(inputs, targets, sample_weights, theta, structure, chunk
             previous = layer_block(activations, unit_offsets, layer - 1, n_rows, n_in)
         w_start = weight_offsets[layer]
         b_start = bias_offsets[layer]
-        block = gradient[w_start : w_start + n_out * n_in]
+        weight_gradient = gradient[w_start : w_start + n_out * n_in]
         if fresh:
-            np.dot(delta.T, previous, block.reshape(n_out, n_in))
+            np.dot(delta.T, previous, weight_gradient.reshape(n_out, n_in))
             for j in range(n_out):
                 gradient[b_start + j] = 0.0
         else:
             np.dot(delta.T, previous, scratch[: n_out * n_in].reshape(n_out, n_in))
             flat = scratch[: n_out * n_in]
             for k in range(n_out * n_in):
-                block[k] += flat[k]
+                weight_gradient[k] += flat[k]
         for r in range(n_rows):
             for j in range(n_out):
                 gradient[b_start + j] += delta[r, j]

@@ -212,7 +212,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
                 squared[0] = scale * scale * norm
             data_loss += above_first_layer(
                 theta, structure, outs, deltas, views, Y[i], sample_weights[i], step,
-                squared,
+                squared, None,
             )  # fmt: skip
             for j in range(n_out):
                 biases[j] = sgd_update(biases[j], one, learning_rate * first_delta[j])

@@ -15,7 +15,12 @@ from . import lazy_decay
 from .batch import forward_batch, layer_block
 from .layers import copy, update_layer
 from .rules import sgd_update
-from .step import backward_above_first_call, example_views, forward_above_first_call
+from .step import (
+    above_first_layer,
+    backward_above_first_call,
+    example_views,
+    forward_above_first_call,
+)
 
 
 @njit(**inline_options)
@@ -82,31 +87,25 @@ def move_first_layer(theta, structure, feature_major, gather):
 
 
 @njit(**jit_options)
-def sparse_sgd_epoch(
-    examples, order, theta, structure, step, buffers, momentum, feature_major
-):
-    """``sgd_epoch`` for CSR rows (``examples.X`` a :class:`~.conventions.CSR`).
+def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_major):
+    """``sgd_epoch`` without momentum for CSR rows (``examples.X`` a :class:`CSR`).
 
-    The same updates. Without momentum, the first layer touches only the example's
-    non-zero features: its forward product and its weight update loop over them,
-    and its L2 decay is lazy (:mod:`fastbp._kernels.lazy_decay`), so an example
-    costs O(nnz x first hidden layer + the layers above), whatever the number of
-    features. The epoch then runs on ``feature_major``
-    (:class:`~.conventions.FeatureMajor`), a feature-major copy of the first
-    layer's weights of the features that occur (``X.indices`` hold their
+    The same updates. The first layer touches only the example's non-zero features:
+    its forward product and its weight update loop over them, and its L2 decay is
+    lazy (:mod:`fastbp._kernels.lazy_decay`), so an example costs O(nnz x first
+    hidden layer + the layers above), whatever the number of features. The epoch
+    runs on ``feature_major`` (:class:`FeatureMajor`), a feature-major copy of the
+    first layer's by_feature of the features that occur (``X.indices`` hold their
     :func:`compact_features` numbers), made at the start and copied back at the
-    end: the weights an epoch touches are adjacent, and an example reads and
-    writes ``nnz`` short contiguous runs instead of ``nnz x n_units`` words
-    scattered over the whole first layer.
-
-    With momentum every first-layer velocity moves on every example, so there is
-    no sparse update: ``feature_major`` is None, ``X.indices`` are the feature
-    numbers, the row is scattered into ``buffers.x_rows[0]`` (zeros, left zero on
-    return) and the dense step runs on theta. Returns ``(data_loss, penalty)``.
+    end: the by_feature an epoch touches are adjacent, and an example reads and writes
+    ``nnz`` short contiguous runs instead of ``nnz x n_units`` scattered words.
+    ``buffers`` are :class:`ExampleBuffers` (``x_rows`` unused). Returns
+    ``(data_loss, penalty)`` as ``sgd_epoch``.
     """
     X, Y, sample_weights = examples
     data, indices, indptr = X
-    outs, deltas, x_rows = buffers
+    outs, deltas = buffers.outs, buffers.deltas
+    by_feature = feature_major.weights
     learning_rate, decay, alpha = step
     sizes, _, bias_offsets, unit_offsets, hidden_code, out_code, loss_code = structure
     n_layers = sizes.shape[0] - 1
@@ -116,26 +115,21 @@ def sparse_sgd_epoch(
     b_start = bias_offsets[0]
     first_net, out, out_delta = example_views(structure, outs, deltas)
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
-    dense_row = x_rows[0, : sizes[0]]
     squared = np.zeros(1) if alpha != 0.0 else None
     one = theta.dtype.type(1)
     scale, norm = lazy_decay.start(theta, structure, alpha)
-    if feature_major is not None:
-        weights = feature_major.weights
-        move_first_layer(theta, structure, feature_major, True)
+    move_first_layer(theta, structure, feature_major, True)
     data_loss = 0.0
     penalty = 0.0
     for position in range(order.shape[0]):
         i = order[position]
         start = indptr[i]
         stop = indptr[i + 1]
-        if feature_major is None:
-            theta_first_layer_net(X, start, stop, theta, structure, scale, first_net)
-        elif n_out == 1:
+        if n_out == 1:
             # One unit: its sum in a register (measured, docs/architecture.md).
             total = theta.dtype.type(0)
             for k in range(start, stop):
-                total += weights[indices[k]] * data[k]
+                total += by_feature[indices[k]] * data[k]
             first_net[0] = theta[b_start] + scale * total
         else:
             for j in range(n_out):
@@ -144,11 +138,11 @@ def sparse_sgd_epoch(
                 row = indices[k] * width
                 x = data[k]
                 for j in range(width):
-                    first_net[j] += weights[row + j] * x
+                    first_net[j] += by_feature[row + j] * x
             for j in range(n_out):
                 first_net[j] = theta[b_start + j] + scale * first_net[j]
         if squared is not None:
-            squared[0] = 0.0
+            squared[0] = scale * scale * norm
         # The step above the first layer, as calls (see step.py).
         weight = sample_weights[i]
         target = Y[i]
@@ -158,59 +152,89 @@ def sparse_sgd_epoch(
         data_loss += weight * example_loss(loss_code, out_code, out, target)
         output_delta(loss_code, out_code, out, target, weight, out_delta)
         if n_layers > 1:
-            backward_above_first_call(
-                theta, structure, outs, deltas, step, squared, momentum
+            backward_above_first_call(theta, structure, outs, deltas, step, squared, None)
+        for j in range(n_out):
+            theta[b_start + j] = sgd_update(
+                theta[b_start + j], one, learning_rate * first_delta[j]
             )
-        if feature_major is None:
-            for k in range(start, stop):
-                dense_row[indices[k]] += data[k]
-            update_layer(
-                theta, structure, 0, dense_row, first_delta, step, squared, None, None,
-                None, momentum,
-            )  # fmt: skip
-            for k in range(start, stop):
-                dense_row[indices[k]] = 0.0
-        else:
-            if squared is not None:
-                squared[0] += scale * scale * norm
-            for j in range(n_out):
-                theta[b_start + j] = sgd_update(
-                    theta[b_start + j], one, learning_rate * first_delta[j]
-                )
-            scale *= decay
-            g_scale = learning_rate / scale
-            if n_out == 1:
-                # One unit, as in the forward product: no loop over units, and
-                # ||V||^2 only where it is used (measured, docs/architecture.md).
-                g = g_scale * first_delta[0]
-                if squared is None:
-                    for k in range(start, stop):
-                        weights[indices[k]] -= g * data[k]
-                else:
-                    for k in range(start, stop):
-                        c = indices[k]
-                        old = weights[c]
-                        new = old - g * data[k]
-                        weights[c] = new
-                        norm += new * new - old * old
+        scale *= decay
+        g_scale = learning_rate / scale
+        if n_out == 1:
+            # One unit, as in the forward product: no loop over units, and
+            # ||V||^2 only where it is used (measured, docs/architecture.md).
+            g = g_scale * first_delta[0]
+            if squared is None:
+                for k in range(start, stop):
+                    by_feature[indices[k]] -= g * data[k]
             else:
                 for k in range(start, stop):
-                    row = indices[k] * width
-                    factor = g_scale * data[k]
-                    for j in range(width):
-                        old = weights[row + j]
-                        new = old - factor * first_delta[j]
-                        weights[row + j] = new
-                        norm += new * new - old * old  # unused without L2: no branch
-            if scale < lazy_decay.SMALLEST_SCALE:
-                # The weights of the features outside this epoch decay too.
-                scale, norm = lazy_decay.fold(theta, structure, scale, norm, weights)
+                    c = indices[k]
+                    old = by_feature[c]
+                    new = old - g * data[k]
+                    by_feature[c] = new
+                    norm += new * new - old * old
+        else:
+            for k in range(start, stop):
+                row = indices[k] * width
+                factor = g_scale * data[k]
+                for j in range(width):
+                    old = by_feature[row + j]
+                    new = old - factor * first_delta[j]
+                    by_feature[row + j] = new
+                    norm += new * new - old * old  # unused without L2: no branch
+        if scale < lazy_decay.SMALLEST_SCALE:
+            # The by_feature of the features outside this epoch decay too.
+            scale, norm = lazy_decay.fold(theta, structure, scale, norm, by_feature)
         if squared is not None:
             penalty += 0.5 * alpha * squared[0]
-    if feature_major is not None:
-        if scale != one:
-            lazy_decay.fold(theta, structure, scale, norm, weights)
-        move_first_layer(theta, structure, feature_major, False)
+    if scale != one:
+        lazy_decay.fold(theta, structure, scale, norm, by_feature)
+    move_first_layer(theta, structure, feature_major, False)
+    return data_loss, penalty
+
+
+@njit(**jit_options)
+def sparse_momentum_epoch(examples, order, theta, structure, step, buffers, momentum):
+    """``sgd_epoch`` with momentum for CSR rows (``examples.X`` a :class:`CSR`).
+
+    Every first-layer velocity moves on every example, so there is no sparse
+    update: only the forward product reads the non-zeros; the row is scattered
+    into ``buffers.x_rows[0]`` (zeros, left zero on return) and the dense step
+    runs on theta. Returns ``(data_loss, penalty)`` as ``sgd_epoch``.
+    """
+    X, Y, sample_weights = examples
+    data, indices, indptr = X
+    outs, deltas, x_rows = buffers
+    sizes, _, _, unit_offsets = structure[:4]
+    views = example_views(structure, outs, deltas)
+    first_net = views[0]
+    first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
+    dense_row = x_rows[0, : sizes[0]]
+    squared = np.zeros(1) if step.alpha != 0.0 else None
+    one = theta.dtype.type(1)
+    data_loss = 0.0
+    penalty = 0.0
+    for position in range(order.shape[0]):
+        i = order[position]
+        start = indptr[i]
+        stop = indptr[i + 1]
+        theta_first_layer_net(X, start, stop, theta, structure, one, first_net)
+        if squared is not None:
+            squared[0] = 0.0
+        data_loss += above_first_layer(
+            theta, structure, outs, deltas, views, Y[i], sample_weights[i], step,
+            squared, momentum,
+        )  # fmt: skip
+        for k in range(start, stop):
+            dense_row[indices[k]] += data[k]
+        update_layer(
+            theta, structure, 0, dense_row, first_delta, step, squared, None, None, None,
+            momentum,
+        )  # fmt: skip
+        for k in range(start, stop):
+            dense_row[indices[k]] = 0.0
+        if squared is not None:
+            penalty += 0.5 * step.alpha * squared[0]
     return data_loss, penalty
 
 
@@ -225,15 +249,15 @@ def sparse_predict_outputs(X, theta, structure, activations, result):
     one = theta.dtype.type(1)
     for chunk_start in range(0, n_rows, capacity):
         chunk_stop = min(chunk_start + capacity, n_rows)
-        first = layer_block(
+        first_outs = layer_block(
             activations, unit_offsets, 0, chunk_stop - chunk_start, sizes[1]
         )
         for r in range(chunk_stop - chunk_start):
             i = chunk_start + r
             theta_first_layer_net(
-                X, X.indptr[i], X.indptr[i + 1], theta, structure, one, first[r]
+                X, X.indptr[i], X.indptr[i + 1], theta, structure, one, first_outs[r]
             )
-        activate_rows(out_code if n_layers == 1 else hidden_code, first)
-        out = forward_batch(first, theta, structure, activations, 1)
+        activate_rows(out_code if n_layers == 1 else hidden_code, first_outs)
+        out = forward_batch(first_outs, theta, structure, activations, 1)
         for r in range(chunk_stop - chunk_start):
             copy(result[chunk_start + r], out[r])

@@ -68,15 +68,17 @@ def backward_above_first(theta, structure, outs, deltas, step, squared, momentum
 
 
 @njit(**inline_options)
-def above_first_layer(theta, structure, outs, deltas, views, target, weight, step, squared):
+def above_first_layer(
+    theta, structure, outs, deltas, views, target, weight, step, squared, momentum
+):
     """One example's step above the first layer's weights; returns its weighted loss.
 
     Given the first layer's net inputs in ``outs``: activates them, runs the forward
     pass through the other layers, computes the output delta, and back-propagates
-    and updates down to the second layer (:func:`backward_above_first`, without
-    momentum), ending with the first layer's deltas in ``deltas``. ``views`` are
+    and updates down to the second layer (:func:`backward_above_first`), ending
+    with the first layer's deltas in ``deltas``. ``views`` are
     :func:`example_views`, made once per epoch (slicing them per example costs
-    reference counting). The block kernel inlines it.
+    reference counting). The block kernel and the sparse momentum kernel inline it.
     """
     sizes, _, _, _, hidden_code, out_code, loss_code = structure
     n_layers = sizes.shape[0] - 1
@@ -85,7 +87,7 @@ def above_first_layer(theta, structure, outs, deltas, views, target, weight, ste
     forward_above_first(theta, structure, outs)
     loss = weight * example_loss(loss_code, out_code, out, target)
     output_delta(loss_code, out_code, out, target, weight, out_delta)
-    backward_above_first(theta, structure, outs, deltas, step, squared, None)
+    backward_above_first(theta, structure, outs, deltas, step, squared, momentum)
     return loss
 
 

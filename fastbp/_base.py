@@ -1,0 +1,450 @@
+"""_BaseFastBP: parameters, the fit transaction and prediction both estimators share."""
+
+import warnings
+from dataclasses import replace
+from numbers import Integral, Real
+
+import numba
+import numpy as np
+from joblib import effective_n_jobs
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import _objective
+from ._aligned import aligned_copy, aligned_empty
+from ._early_stopping import validation_split
+from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
+from ._network import Layout, Network, init_theta
+from ._trainers import make_trainer
+from ._training import Progress, TrainingDiverged, train
+
+
+class _BaseFastBP(BaseEstimator):
+    """Parameters, training loop and prediction shared by both estimators."""
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"full"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "nesterovs_momentum": ["boolean"],
+        "n_jobs": [Integral, None],
+    }
+
+    # dtype every X is converted to; None follows X (float32 stays float32, the rest
+    # becomes float64), as scikit-learn's MLP. Subclasses may pin it.
+    _input_dtype = None
+
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        loss,
+        out_activation,
+        alpha,
+        batch_size,
+        learning_rate_init,
+        max_iter,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        n_iter_no_change,
+        momentum,
+        nesterovs_momentum,
+        learning_rate,
+        power_t,
+        early_stopping,
+        validation_fraction,
+        n_jobs,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.out_activation = out_activation
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_iter_no_change = n_iter_no_change
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_jobs = n_jobs
+
+    # -- fitted state -----------------------------------------------------------------
+    # The model is ``self._theta`` (one flat vector) and ``self._network`` (its layout
+    # and codes); coefs_ and intercepts_ are views of theta computed on access, so they
+    # stay views after pickling and assigning into them changes the model.
+
+    def __sklearn_is_fitted__(self):
+        return "_theta" in self.__dict__
+
+    def _fitted_model(self):
+        """``(network, theta)``, or AttributeError (so ``hasattr`` is False) if unfitted."""
+        try:
+            return self.__dict__["_network"], self.__dict__["_theta"]
+        except KeyError:
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet: it has no "
+                "weights. Call 'fit' or 'partial_fit' first."
+            ) from None
+
+    @property
+    def coefs_(self):
+        """list of ndarray: ``coefs_[l]`` of shape (n_in, n_out), views of the weights."""
+        network, theta = self._fitted_model()
+        return network.layout.coefs(theta)
+
+    @coefs_.setter
+    def coefs_(self, values):
+        self._assign(self.coefs_, values, "coefs_")
+
+    @property
+    def intercepts_(self):
+        """list of ndarray: ``intercepts_[l]`` of shape (n_out,), views of the biases."""
+        network, theta = self._fitted_model()
+        return network.layout.intercepts(theta)
+
+    @intercepts_.setter
+    def intercepts_(self, values):
+        self._assign(self.intercepts_, values, "intercepts_")
+
+    @staticmethod
+    def _assign(views, values, name):
+        values = list(values)
+        shapes = [v.shape for v in views]
+        given = [np.shape(v) for v in values]
+        if given != shapes:
+            raise ValueError(f"{name} must have shapes {shapes}, got {given}.")
+        for view, value in zip(views, values):
+            view[...] = value
+
+    @property
+    def n_layers_(self):
+        """int: number of layers, input and output included."""
+        return len(self._fitted_model()[0].layout.sizes)
+
+    @property
+    def n_outputs_(self):
+        """int: number of output units."""
+        return self._fitted_model()[0].layout.sizes[-1]
+
+    # -- training ---------------------------------------------------------------------
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if np.ndim(sizes) == 0 else list(sizes)
+        if any(not isinstance(s, Integral | np.integer) or s < 1 for s in sizes):
+            raise InvalidParameterError(
+                "The 'hidden_layer_sizes' parameter must be an int >= 1 or a sequence "
+                "of them (an empty sequence for no hidden layer), got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return [int(s) for s in sizes]
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        # A failed call (bad data, divergence, Ctrl-C) must leave a fitted model as it
+        # was: every attribute is restored from this shallow snapshot. Nothing below
+        # mutates an object the snapshot refers to (theta is trained on a copy). The
+        # one exception: training that diverged after some finite epochs keeps them.
+        snapshot = dict(self.__dict__)
+        try:
+            self._fit_transaction(X, y, sample_weight, incremental, classes)
+        except BaseException as error:
+            if not (isinstance(error, TrainingDiverged) and error.kept_epochs):
+                self.__dict__.clear()
+                self.__dict__.update(snapshot)
+            raise
+        return self
+
+    def _fit_transaction(self, X, y, sample_weight, incremental, classes):
+        hidden = self._hidden_sizes()
+        fitted = self.__sklearn_is_fitted__()
+        first_pass = not fitted or (not self.warm_start and not incremental)
+        X, y, Y, sample_weight = self._training_data(
+            X, y, sample_weight, first_pass, incremental, classes
+        )
+        rng = self._generator()  # draws the initial weights, then the shuffles
+        if first_pass:
+            theta = self._new_network(X, Y, hidden, rng)
+        else:
+            theta = self._same_network(Y, hidden)
+        velocity = self._start_velocity(theta, incremental)
+        progress = self._progress_of_call(incremental)
+        indices, validate = None, None
+        if self.early_stopping:
+            if incremental:
+                raise ValueError(
+                    "partial_fit cannot use early_stopping=True: it sees one batch at a "
+                    "time, so there is no held-out set to stop on. Set "
+                    "early_stopping=False, or hold out data and score it yourself."
+                )
+            indices, validate = validation_split(self, X, y, Y, sample_weight, rng)
+        batch_size = X.shape[0] if self.batch_size == "full" else self.batch_size
+        if batch_size > X.shape[0]:
+            warnings.warn(
+                f"batch_size={batch_size} is larger than the {X.shape[0]} examples given; "
+                "it is clipped to the number of examples (the true gradient).",
+                UserWarning,
+                stacklevel=5,
+            )
+        trainer = make_trainer(
+            self._network, theta, X, Y, sample_weight, batch_size,
+            float(self.learning_rate_init), float(self.alpha), float(self.momentum),
+            bool(self.nesterovs_momentum), velocity, self._threads(),
+        )  # fmt: skip
+        try:
+            epochs, converged = train(
+                trainer,
+                theta,
+                X.shape[0],
+                progress,
+                max_epochs=1 if incremental else self.max_iter,
+                shuffle=self.shuffle,
+                rng=rng,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                verbose=self.verbose,
+                stop_on_plateau=not incremental,
+                schedule=self.learning_rate,
+                learning_rate_init=float(self.learning_rate_init),
+                power_t=float(self.power_t),
+                indices=indices,
+                validate=validate,
+                velocity=velocity,
+            )
+        except TrainingDiverged as error:
+            if error.kept_epochs:
+                # train() put back the last finite epoch: keep it (see _fit).
+                self._commit(theta, velocity, progress, error.kept_epochs, incremental)
+            raise
+        self._commit(theta, velocity, progress, epochs, incremental)
+        if not incremental and not converged:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                "the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    def _training_data(self, X, y, sample_weight, first_pass, incremental, classes):
+        """Validated ``(X, y, Y, weights)``: X as the kernels take it, Y the encoded
+        targets, the example weights (times class_weight for a classifier)."""
+        if not first_pass:
+            dtype = self._theta.dtype
+        elif self._input_dtype is not None:
+            dtype = self._input_dtype
+        else:
+            dtype = [np.float64, np.float32]
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=first_pass,
+            dtype=dtype,
+            order="C",
+            accept_sparse="csr",
+            multi_output=True,
+            y_numeric=not self._is_classifier,
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+        Y = self._encode_targets(y, first_pass, incremental, classes).astype(X.dtype)
+        sample_weight = self._weigh_examples(y, sample_weight, incremental)
+        if not sample_weight.any():
+            raise ValueError(
+                "The example weights (sample_weight, times class_weight for a "
+                "classifier) are zero for every example, so there is nothing to learn "
+                "from. Give some examples a positive weight."
+            )
+        return X, y, Y, sample_weight
+
+    def _new_network(self, X, Y, hidden, rng):
+        """Set up the network for (X, Y) and its fresh state; returns the initial theta."""
+        out_name = self._output_activation(Y.shape[1])
+        layout = Layout([X.shape[1], *hidden, Y.shape[1]])
+        self._network = Network(
+            layout, ACTIVATIONS[self.activation], ACTIVATIONS[out_name], LOSSES[self.loss]
+        )
+        self.out_activation_ = out_name
+        theta = init_theta(layout, X.dtype, rng, self._network.hidden_code)
+        self._progress = Progress(float(self.learning_rate_init))
+        self.n_iter_ = 0
+        return theta
+
+    def _same_network(self, Y, hidden):
+        """Check that training can continue on this network; returns a copy of theta."""
+        if Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs but this model was fitted with "
+                f"{self.n_outputs_}. Refit with warm_start=False to change them."
+            )
+        network = self._network
+        if (
+            list(network.layout.sizes[1:-1]) != hidden
+            or network.hidden_code != ACTIVATIONS[self.activation]
+            or network.loss_code != LOSSES[self.loss]
+        ):
+            raise ValueError(
+                "hidden_layer_sizes, activation or loss changed since the model was "
+                "fitted; continuing training (warm_start=True or partial_fit) needs "
+                "the same network. Refit with warm_start=False to change them."
+            )
+        return aligned_copy(self._theta)
+
+    def _start_velocity(self, theta, incremental):
+        """The momentum velocity of this call: kept across partial_fit calls, zero at
+        every fit (scikit-learn's rule); None without momentum."""
+        if self.momentum == 0:
+            return None
+        previous = self.__dict__.get("_velocity")
+        if incremental and previous is not None and previous.shape == theta.shape:
+            return aligned_copy(previous.astype(theta.dtype, copy=False))
+        velocity = aligned_empty(theta.shape[0], theta.dtype)
+        velocity[:] = 0.0
+        return velocity
+
+    def _progress_of_call(self, incremental):
+        """A copy of the model's progress for this call to extend: a failed call
+        leaves the model's own untouched."""
+        progress = replace(
+            self._progress,
+            loss_curve=list(self._progress.loss_curve),
+            validation_scores=list(self._progress.validation_scores),
+            validation_losses=list(self._progress.validation_losses),
+        )
+        if not incremental:
+            # Every fit starts a new optimiser (scikit-learn's rule): full step size.
+            # The curves and the best validation score go on across warm starts, as
+            # scikit-learn's do; the plateau count starts afresh (scikit-learn keeps
+            # it, so a warm fit after a plateau would stop after one epoch).
+            progress = replace(
+                progress,
+                no_improvement_count=0,
+                learning_rate=float(self.learning_rate_init),
+            )
+        return progress
+
+    def _commit(self, theta, velocity, progress, epochs, incremental):
+        """Make the trained state the model's: weights and scikit-learn's attributes."""
+        self._theta = theta
+        self._velocity = velocity
+        self._progress = progress
+        self.n_iter_ = self.n_iter_ + epochs if incremental else epochs
+        self.t_ = progress.t
+        self.loss_ = progress.loss_curve[-1]
+        self.loss_curve_ = list(progress.loss_curve)
+        if self.early_stopping:
+            # scikit-learn's None rules: best_loss_ only without early stopping,
+            # validation attributes only with it.
+            self.best_loss_ = None
+            self.validation_scores_ = list(progress.validation_scores)
+            self.validation_loss_curve_ = list(progress.validation_losses)
+            self.best_validation_score_ = progress.best_validation_score
+        else:
+            self.best_loss_ = progress.best_loss
+            self.validation_scores_ = None
+            self.validation_loss_curve_ = None
+            self.best_validation_score_ = None
+
+    def _objective_data(self, X, y, sample_weight=None):
+        """(X, Y, weights) in float64 as training sees them, for a fitted model.
+
+        X validated against the fitted features (dense or CSR), ``y`` encoded as the
+        output targets, and the example weights (``sample_weight``, times
+        ``class_weight`` for a classifier): what :mod:`fastbp.gradcheck` and
+        :mod:`fastbp.landscape` evaluate the training objective on.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, dtype=np.float64, order="C", accept_sparse="csr"
+        )
+        y = np.asarray(y)
+        Y = np.ascontiguousarray(
+            self._encode_targets(y, first_pass=False, incremental=True, classes=None),
+            dtype=np.float64,
+        )
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {Y.shape[0]}.")
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        return X, Y, self._weigh_examples(y, sample_weight, incremental=False)
+
+    def _threads(self):
+        """Threads of per-example SGD: ``n_jobs`` resolved as joblib does, capped at
+        Numba's pool."""
+        if self.n_jobs == 0:
+            raise InvalidParameterError(
+                "n_jobs == 0 has no meaning: use None or 1 for serial SGD, a positive "
+                "number of threads, or -1 for every core."
+            )
+        return min(effective_n_jobs(self.n_jobs), numba.config.NUMBA_NUM_THREADS)
+
+    def _weigh_examples(self, y, sample_weight, incremental):
+        """Per-example weights of the loss gradient (the classifier adds class_weight)."""
+        return sample_weight
+
+    def _generator(self):
+        """A numpy Generator drawn from ``random_state`` (int, None or RandomState)."""
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return np.random.default_rng(seed)
+
+    # -- prediction -------------------------------------------------------------------
+
+    def _forward(self, X):
+        """Validated ``X`` -> network outputs, shape (n_samples, n_outputs_).
+
+        Computed in float32 when the model and X both are, in float64 otherwise, so
+        a float32 model asked about float64 data answers with float64 precision.
+        """
+        check_is_fitted(self)
+        theta = self._theta
+        if getattr(X, "dtype", None) != np.float32:
+            theta = theta.astype(np.float64, copy=False)
+        X = validate_data(
+            self, X, reset=False, dtype=theta.dtype, order="C", accept_sparse="csr"
+        )
+        if not theta.flags.writeable:
+            # Read-only weights (joblib mmap_mode='r') would compile a second signature.
+            theta = theta.copy()
+        return _objective.outputs(self._network, theta, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.input_tags.sparse = True
+        return tags

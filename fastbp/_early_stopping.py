@@ -1,0 +1,72 @@
+"""Early stopping: the held-out validation set and the score that judges each epoch."""
+
+import numpy as np
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import column_or_1d
+
+from . import _objective
+
+
+def validation_split(estimator, X, y, Y, sample_weight, rng):
+    """Hold out ``validation_fraction`` of the examples for early stopping.
+
+    Returns the training indices (the kernels train on them without copying X)
+    and ``validate(theta) -> (score, mean validation loss)``, ``score`` being
+    the estimator's ``score`` metric. Single-label classification splits stratified when
+    every class has enough examples for it.
+    """
+    labels = column_or_1d(y) if y.ndim == 2 and y.shape[1] == 1 else y
+    n_samples = X.shape[0]
+    n_held_out = int(np.ceil(estimator.validation_fraction * n_samples))
+    if n_samples < 2 or n_held_out >= n_samples:
+        raise ValueError(
+            f"early_stopping=True holds out validation_fraction="
+            f"{estimator.validation_fraction} of the examples, which leaves nothing to "
+            f"train on with n_samples = {n_samples}. Use more data, a smaller "
+            "validation_fraction, or early_stopping=False."
+        )
+    if not estimator._is_classifier and n_held_out < 2:
+        raise ValueError(
+            f"early_stopping=True holds out {n_held_out} example of {n_samples}, too "
+            "few for an R^2 validation score (it needs 2). Increase "
+            "validation_fraction or the data, or use early_stopping=False."
+        )
+    stratify = labels if estimator._is_classifier and not estimator._multilabel else None
+    if stratify is not None:
+        counts = np.unique(stratify, return_counts=True)[1]
+        if counts.min() < 2 or min(n_held_out, n_samples - n_held_out) < len(counts):
+            stratify = None  # too few examples per class to stratify: plain split
+    train, held_out = train_test_split(
+        np.arange(X.shape[0]),
+        test_size=estimator.validation_fraction,
+        random_state=int(rng.integers(np.iinfo(np.int32).max)),
+        stratify=stratify,
+    )
+    X_val, Y_val = X[held_out], Y[held_out]
+    y_val, weights_val = labels[held_out], sample_weight[held_out]
+    if not weights_val.any():
+        # Every held-out example has weight zero: score them unweighted rather
+        # than not at all.
+        weights_val = np.ones_like(weights_val)
+    if not sample_weight[train].any():
+        raise ValueError(
+            "After holding out the validation set, every training example has "
+            "weight zero (sample_weight times class_weight): nothing to learn "
+            "from. Use early_stopping=False or give more examples a weight."
+        )
+    network = estimator._network
+    metric = accuracy_score if estimator._is_classifier else r2_score
+
+    def validate(theta):
+        outputs = _objective.outputs(network, theta, X_val)
+        if not np.isfinite(outputs).all():
+            # Finite training loss, overflowing validation outputs (scikit-learn
+            # #29504): a NaN score, which never counts as an improvement.
+            return np.nan, np.nan
+        with np.errstate(over="ignore"):
+            score = metric(y_val, estimator._decode(outputs), sample_weight=weights_val)
+            loss = _objective.mean_data_loss(network, outputs, Y_val, weights_val)
+        return (score if np.isfinite(score) else np.nan), loss
+
+    return train, validate

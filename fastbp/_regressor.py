@@ -1,0 +1,153 @@
+"""FastBPRegressor: the regressor face of the kernels."""
+
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import column_or_1d
+
+from ._base import _BaseFastBP
+from ._docs import COMMON_DOC
+from ._functions import HIDDEN_ACTIVATIONS
+
+
+class FastBPRegressor(RegressorMixin, _BaseFastBP):
+    (
+        """Multilayer perceptron regressor trained by per-example backpropagation.
+
+    A drop-in replacement for ``sklearn.neural_network.MLPRegressor(solver='sgd')``
+    with squared error ``E = 1/2 sum_j (t_j - o_j)^2`` per example; multi-output y
+    is supported.
+
+    loss : {'squared_error'}, default='squared_error'
+    out_activation : {'identity', 'logistic', 'tanh', 'relu'}, default='identity'
+        Output transfer function; non-identity outputs bound the predictions.
+    """
+        + COMMON_DOC
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastbp import FastBPRegressor
+    >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
+    >>> reg = FastBPRegressor(hidden_layer_sizes=(16,), random_state=0).fit(X, X.ravel())
+    >>> reg.score(X, X.ravel()) > 0.9
+    True
+    """
+    )
+
+    _is_classifier = False
+
+    _parameter_constraints = {
+        **_BaseFastBP._parameter_constraints,
+        "loss": [StrOptions({"squared_error"})],
+        "out_activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="squared_error",
+        out_activation="identity",
+        alpha=0.0001,
+        batch_size=1,
+        learning_rate_init=0.0001,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        n_iter_no_change=10,
+        momentum=0.0,
+        nesterovs_momentum=True,
+        learning_rate="constant",
+        power_t=0.5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_jobs=1,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            loss=loss,
+            out_activation=out_activation,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            n_iter_no_change=n_iter_no_change,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            learning_rate=learning_rate,
+            power_t=power_t,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_jobs=n_jobs,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train on (X, y) for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; an example's loss gradient is multiplied by its
+            weight (the L2 term is not).
+
+        Returns
+        -------
+        self : FastBPRegressor
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch over (X, y), continuing from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : FastBPRegressor
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _encode_targets(self, y, first_pass, incremental, classes):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if first_pass:
+            self._y_is_1d = y.ndim == 1
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def _output_activation(self, n_outputs):
+        return self.out_activation
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return self._decode(self._forward(X))
+
+    def _decode(self, outputs):
+        """Network outputs -> predictions shaped like the y seen in fit."""
+        return outputs.ravel() if self._y_is_1d else outputs
