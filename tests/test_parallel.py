@@ -27,7 +27,7 @@ def fit_and_report_compilation(X, y):
     FastBPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
     # The epoch kernel's cached machine code includes the helpers it calls, so they
     # are neither loaded nor compiled on their own.
-    dispatchers = (dense.sgd_epoch, layers.update_weights, _functions.activate)
+    dispatchers = (dense.sgd_epoch, layers.update_parameters, _functions.activate)
     compiled = sum(sum(d.stats.cache_misses.values()) for d in dispatchers)
     loaded = sum(dense.sgd_epoch.stats.cache_hits.values())
     return compiled, loaded

@@ -18,7 +18,7 @@ from .._functions import (
     output_delta,
 )
 from .layers import copy
-from .rules import momentum_update, sgd_update
+from .rules import momentum_velocity, momentum_weight, sgd_update
 
 
 @njit(**inline_options)
@@ -141,10 +141,26 @@ def gather(examples, order, start, stop, chunks):
 
 
 @njit(**inline_options)
+def step_range(theta, gradient, start, stop, step_size, decay, momentum):
+    """Update ``theta[start:stop]`` by its summed ``gradient`` times ``step_size``
+    (the batch's mean step), the weights kept at ``decay`` (1 for biases)."""
+    if momentum is None:
+        for k in range(start, stop):
+            theta[k] = sgd_update(theta[k], decay, step_size * gradient[k])
+    else:
+        velocity, mu, keep, lookahead = momentum
+        l2_step = 1.0 - decay
+        for k in range(start, stop):
+            u = step_size * gradient[k] + l2_step * theta[k]
+            m = momentum_velocity(velocity[k], u, mu)
+            velocity[k] = m
+            theta[k] = momentum_weight(theta[k], m, u, keep, lookahead)
+
+
+@njit(**inline_options)
 def apply_batch_step(theta, structure, gradient, step_size, alpha, momentum):
-    """One update of every parameter by its summed ``gradient`` times ``step_size``
-    (the batch's mean step), with L2 on the weights; returns ``alpha / 2 ||W||^2``
-    of the weights before it."""
+    """One update of every parameter by its summed ``gradient`` times ``step_size``,
+    with L2 on the weights; returns ``alpha / 2 ||W||^2`` of the weights before it."""
     sizes, weight_offsets, bias_offsets = structure[:3]
     decay = 1.0 - step_size * alpha
     penalty = 0.0
@@ -156,16 +172,9 @@ def apply_batch_step(theta, structure, gradient, step_size, alpha, momentum):
             for k in range(w_start, b_start):
                 squared_norm += theta[k] * theta[k]
             penalty += 0.5 * alpha * squared_norm
-        for k in range(w_start, b_start + sizes[layer + 1]):
-            kept = decay if k < b_start else 1.0  # biases take no L2
-            g = step_size * gradient[k]
-            if momentum is None:
-                theta[k] = sgd_update(theta[k], kept, g)
-            else:
-                theta[k], momentum.velocity[k] = momentum_update(
-                    theta[k], momentum.velocity[k], g + (1.0 - kept) * theta[k],
-                    momentum.mu, momentum.keep, momentum.lookahead,
-                )  # fmt: skip
+        step_range(theta, gradient, w_start, b_start, step_size, decay, momentum)
+        b_stop = b_start + sizes[layer + 1]
+        step_range(theta, gradient, b_start, b_stop, step_size, 1.0, momentum)
     return penalty
 
 

@@ -83,7 +83,7 @@ class Step(NamedTuple):
 
 
 class Momentum(NamedTuple):
-    """Optimiser state of momentum SGD (:func:`fastbp._kernels.rules.momentum_update`)."""
+    """Optimiser state of momentum SGD (:mod:`fastbp._kernels.rules`)."""
 
     velocity: np.ndarray  # shaped like theta; updated in place
     mu: float  # momentum, theta's dtype

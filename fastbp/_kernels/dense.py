@@ -19,7 +19,7 @@ def sgd_epoch(examples, order, theta, structure, step, buffers, momentum):
     """One epoch of per-example SGD over ``examples`` in ``order`` (theta in place).
 
     Each example: forward pass, output delta, then from the last layer down one fused
-    pass over each layer's weights (:func:`fastbp._kernels.layers.update_weights`)
+    pass over each layer's weights (:func:`fastbp._kernels.layers.update_parameters`)
     that back-propagates the deltas with the old weights, applies the step and, in
     the first layer, already computes the next example's net inputs with the new
     weights.

@@ -9,7 +9,7 @@ vector ``theta`` (layer ``l``'s weights are a C-ordered ``(n_out, n_in)`` block 
 from numba import njit
 
 from .._functions import inline_options, jit_options
-from .rules import momentum_update, sgd_update
+from .rules import momentum_velocity, momentum_weight, sgd_update
 
 # Rows of a weight block processed together: their deltas share one pass over the
 # layer's inputs (and, going back, one read-modify-write of dE/do per input).
@@ -79,18 +79,20 @@ def forward_layer(theta, structure, layer, inputs, outs):
 
 
 @njit(**jit_options)
-def update_weights(
+def update_parameters(
     theta, w_start, n_out, n_in, inputs, delta, step, squared, dE_do, ahead, net, momentum
 ):
-    """One step of a layer's ``(n_out, n_in)`` weight block at ``theta[w_start]``.
+    """One step of a layer's ``(n_out, n_in)`` weights at ``theta[w_start]`` and the
+    ``n_out`` biases after them.
 
     Each weight takes the step ``g = learning_rate * delta[j] * inputs[i]`` by
     :func:`fastbp._kernels.rules.sgd_update` (with ``step.decay``) or, with
     ``momentum`` (a :class:`~fastbp._kernels.conventions.Momentum`),
-    :func:`~fastbp._kernels.rules.momentum_update`; four rows per pass over the
-    inputs. Optional parts, each ``None`` when unused (Numba compiles a variant per
-    combination with the branch removed, so the inner loop stays one vectorised
-    pass; one call per layer keeps call overhead out of small networks):
+    :func:`~fastbp._kernels.rules.momentum_velocity` and ``momentum_weight``; four
+    rows per pass over the inputs. Optional parts, each ``None`` when unused (Numba
+    compiles a variant per combination with the branch removed, so the inner loop
+    stays one vectorised pass; one call per layer keeps call overhead out of small
+    networks):
 
     - ``dE_do``: first accumulate ``dE_do[i] += sum_j w_ji delta_j`` with the old
       weights (the seed's hidden-node rule);
@@ -105,6 +107,22 @@ def update_weights(
     l2_step = theta.dtype.type(1) - decay  # learning_rate * alpha
     if momentum is not None:
         velocity, mu, keep, lookahead = momentum
+    # The biases (no L2), here rather than in the inlined update_layer: compiled once
+    # per variant, not at every inlined call site (docs/architecture.md).
+    b_start = w_start + n_out * n_in
+    biases = theta[b_start : b_start + n_out]
+    if momentum is None:
+        one = theta.dtype.type(1)
+        for k in range(n_out):
+            biases[k] = sgd_update(biases[k], one, learning_rate * delta[k])
+    else:
+        for k in range(n_out):
+            u = learning_rate * delta[k]
+            m = momentum_velocity(velocity[b_start + k], u, mu)
+            velocity[b_start + k] = m
+            biases[k] = momentum_weight(biases[k], m, u, keep, lookahead)
+    if ahead is not None:
+        copy(net, biases)
     full = n_out - n_out % ROWS
     for j in range(0, full, ROWS):
         # One slice per row: LLVM vectorises slices, not offsets into one array.
@@ -143,18 +161,22 @@ def update_weights(
                 w2 = sgd_update(w2, decay, s2 * v)
                 w3 = sgd_update(w3, decay, s3 * v)
             else:
-                w0, m0s[i] = momentum_update(
-                    w0, m0s[i], l2_step * w0 + s0 * v, mu, keep, lookahead
-                )
-                w1, m1s[i] = momentum_update(
-                    w1, m1s[i], l2_step * w1 + s1 * v, mu, keep, lookahead
-                )
-                w2, m2s[i] = momentum_update(
-                    w2, m2s[i], l2_step * w2 + s2 * v, mu, keep, lookahead
-                )
-                w3, m3s[i] = momentum_update(
-                    w3, m3s[i], l2_step * w3 + s3 * v, mu, keep, lookahead
-                )
+                u0 = l2_step * w0 + s0 * v
+                m0 = momentum_velocity(m0s[i], u0, mu)
+                m0s[i] = m0
+                w0 = momentum_weight(w0, m0, u0, keep, lookahead)
+                u1 = l2_step * w1 + s1 * v
+                m1 = momentum_velocity(m1s[i], u1, mu)
+                m1s[i] = m1
+                w1 = momentum_weight(w1, m1, u1, keep, lookahead)
+                u2 = l2_step * w2 + s2 * v
+                m2 = momentum_velocity(m2s[i], u2, mu)
+                m2s[i] = m2
+                w2 = momentum_weight(w2, m2, u2, keep, lookahead)
+                u3 = l2_step * w3 + s3 * v
+                m3 = momentum_velocity(m3s[i], u3, mu)
+                m3s[i] = m3
+                w3 = momentum_weight(w3, m3, u3, keep, lookahead)
             w0s[i] = w0
             w1s[i] = w1
             w2s[i] = w2
@@ -187,9 +209,10 @@ def update_weights(
             if momentum is None:
                 w = sgd_update(w, decay, s * inputs[i])
             else:
-                w, ms[i] = momentum_update(
-                    w, ms[i], l2_step * w + s * inputs[i], mu, keep, lookahead
-                )
+                u = l2_step * w + s * inputs[i]
+                m = momentum_velocity(ms[i], u, mu)
+                ms[i] = m
+                w = momentum_weight(w, m, u, keep, lookahead)
             ws[i] = w
             if ahead is not None:
                 a += w * ahead[i]
@@ -203,32 +226,12 @@ def update_weights(
 def update_layer(
     theta, structure, layer, inputs, delta, step, squared, dE_do, ahead, net, momentum
 ):
-    """One step of a layer's weights and biases (see :func:`update_weights`).
+    """One step of layer ``layer``'s weights and biases (:func:`update_parameters`).
 
     With ``ahead``, ``net`` receives the next example's net inputs of this layer.
     """
-    sizes, weight_offsets, bias_offsets = structure[:3]
-    n_in = sizes[layer]
-    n_out = sizes[layer + 1]
-    b_start = bias_offsets[layer]
-    biases = theta[b_start : b_start + n_out]
-    learning_rate = step.learning_rate
-    # Written here, not in a helper: an inlined helper's array arguments cost a
-    # reference-count pair per example (docs/architecture.md, "Numba rules").
-    if momentum is None:
-        one = theta.dtype.type(1)  # biases take no L2
-        for k in range(n_out):
-            biases[k] = sgd_update(biases[k], one, learning_rate * delta[k])
-    else:
-        velocity, mu, keep, lookahead = momentum
-        for k in range(n_out):
-            biases[k], velocity[b_start + k] = momentum_update(
-                biases[k], velocity[b_start + k], learning_rate * delta[k], mu, keep,
-                lookahead,
-            )  # fmt: skip
-    if ahead is not None:
-        copy(net, biases)
-    update_weights(
-        theta, weight_offsets[layer], n_out, n_in, inputs, delta, step, squared, dE_do,
-        ahead, net, momentum,
+    sizes, weight_offsets = structure[:2]
+    update_parameters(
+        theta, weight_offsets[layer], sizes[layer + 1], sizes[layer], inputs, delta,
+        step, squared, dE_do, ahead, net, momentum,
     )  # fmt: skip

@@ -10,23 +10,28 @@ in scaled coordinates.
 
 from numba import njit
 
-from .._functions import inline_options
+from .._functions import jit_options
 
 
-@njit(**inline_options)
+@njit(**jit_options)
 def sgd_update(w, decay, g):
     """Plain SGD, the seed notes' rule with L2: ``w <- decay * w - g``."""
     return decay * w - g
 
 
-@njit(**inline_options)
-def momentum_update(w, m, u, mu, keep, lookahead):
-    """Momentum SGD (scikit-learn's rules); returns ``(w, m)`` after the step.
+@njit(**jit_options)
+def momentum_velocity(m, u, mu):
+    """Momentum SGD's velocity after the step: ``m <- mu * m - u``.
 
-    ``u = g + (1 - decay) * w`` is the whole plain step. The velocity becomes
-    ``m <- mu * m - u`` and the weight ``w <- w + keep * m - lookahead * u``:
-    ``keep = 1, lookahead = 0`` is classical momentum, ``keep = mu, lookahead = 1``
-    Nesterov's (:class:`fastbp._kernels.conventions.Momentum`).
+    ``u = g + (1 - decay) * w`` is the whole plain step.
     """
-    m = mu * m - u
-    return w + keep * m - lookahead * u, m
+    return mu * m - u
+
+
+@njit(**jit_options)
+def momentum_weight(w, m, u, keep, lookahead):
+    """Momentum SGD's weight after the step, given the new velocity ``m``:
+    ``w <- w + keep * m - lookahead * u`` (scikit-learn's rules: ``keep = 1,
+    lookahead = 0`` is classical momentum, ``keep = mu, lookahead = 1`` Nesterov's;
+    :class:`fastbp._kernels.conventions.Momentum`)."""
+    return w + keep * m - lookahead * u
