@@ -214,10 +214,8 @@ def sparse_momentum_epoch(examples, order, theta, structure, step, buffers, mome
     one = theta.dtype.type(1)
     data_loss = 0.0
     penalty = 0.0
-    for position in range(order.shape[0]):
-        i = order[position]
-        start = indptr[i]
-        stop = indptr[i + 1]
+    for i in order:
+        start, stop = indptr[i], indptr[i + 1]
         theta_first_layer_net(X, start, stop, theta, structure, one, first_net)
         if squared is not None:
             squared[0] = 0.0
