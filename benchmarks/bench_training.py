@@ -53,7 +53,7 @@ class RatioToSklearn:
     timeout = 600
 
     def setup(self, name, batch_size):
-        from sklearn.neural_network import MLPClassifier
+        from fastbp._bench.workloads import sklearn_mlp
 
         X, y, hidden, loss = workload(name)
         n = 2000 if batch_size == 1 else len(X)  # sklearn's per-example loop is slow
@@ -61,17 +61,7 @@ class RatioToSklearn:
         classes = np.unique(y)
         self.fastbp = fastbp_model(hidden, loss, batch_size)
         self.fastbp.partial_fit(self.X[:400], self.y[:400], classes=classes)
-        self.sklearn = MLPClassifier(
-            hidden_layer_sizes=hidden,
-            activation="logistic",
-            solver="sgd",
-            momentum=0.0,
-            alpha=0.0,
-            batch_size=batch_size,
-            learning_rate_init=0.01,
-            shuffle=False,
-            random_state=0,
-        )
+        self.sklearn = sklearn_mlp(hidden, batch_size)
         self.sklearn.partial_fit(self.X[:400], self.y[:400], classes=classes)
         self.limits = threadpool_limits(1)
 

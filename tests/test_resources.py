@@ -15,7 +15,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 @pytest.mark.parametrize(
     "batch_size,n_features,extra",
-    # 600 x 16 first-layer weights are trained in blocks (_block_kernel).
+    # 600 x 16 first-layer weights are trained in blocks (_kernels/block.py).
     [
         (1, 20, ""),
         (1, 600, ""),

@@ -21,7 +21,15 @@ from itertools import pairwise
 
 import numpy as np
 
-from .workloads import EPOCHS, LEARNING_RATE, SETTINGS, WORKLOADS, sgd_classifier, workload
+from .workloads import (
+    EPOCHS,
+    LEARNING_RATE,
+    SETTINGS,
+    WORKLOADS,
+    sgd_classifier,
+    sklearn_mlp,
+    workload,
+)
 
 _PEAK_CODE = """
 import json, time, numpy as np
@@ -129,7 +137,6 @@ def _timed(fit, n_examples):
 
 def _contenders(name, X, y, hidden, loss, with_sklearn):
     """name -> (fit: one timed round, examples processed by it)."""
-    from sklearn.neural_network import MLPClassifier
 
     from fastbp import FastBPClassifier
 
@@ -151,12 +158,10 @@ def _contenders(name, X, y, hidden, loss, with_sklearn):
     if with_sklearn:
         # sklearn's per-example loop is slow: one epoch over at most 2000 examples.
         n = min(len(X), 2000)
-        model = MLPClassifier(solver="sgd", momentum=0.0, batch_size=1, **common)
+        model = sklearn_mlp(hidden, 1)
         model.partial_fit(X[:200], y[:200], classes=classes)
         result["sklearn MLP bs=1"] = (lambda m=model: m.partial_fit(X[:n], y[:n]), n)
-        model = MLPClassifier(
-            solver="sgd", momentum=0.0, batch_size=200, max_iter=epochs, **common
-        )
+        model = sklearn_mlp(hidden, 200, max_iter=epochs)
         result["sklearn MLP bs=200"] = (lambda m=model: m.fit(X, y), epochs * len(X))
         torch_loop = _torch_per_example(X, y, hidden, loss)
         if torch_loop is not None:

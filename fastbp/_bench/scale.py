@@ -19,6 +19,7 @@ from .workloads import (
     hogwild_model,
     mnist_shaped,
     sgd_classifier,
+    sklearn_mlp,
     text_like,
 )
 
@@ -79,16 +80,13 @@ def grid_search(rounds=3, epochs=40):
 
 def sparse_contenders(X, y, epochs=3, mlp_examples=20):
     """name -> (fit, examples) for the sparse comparison, each a fresh fit."""
-    from sklearn.neural_network import MLPClassifier
 
     from fastbp import FastBPClassifier
 
     linear = FastBPClassifier(hidden_layer_sizes=(), max_iter=epochs, **SETTINGS)
     hidden = FastBPClassifier(hidden_layer_sizes=(64,), max_iter=epochs, **SETTINGS)
     sgd = sgd_classifier(epochs)
-    mlp = MLPClassifier(
-        hidden_layer_sizes=(64,), solver="sgd", batch_size=1, momentum=0.0, **SETTINGS
-    )
+    mlp = sklearn_mlp((64,), 1)
     n = len(y)
     for model in (linear, hidden):
         model.fit(X[:200], y[:200])  # compile, or load from the cache

@@ -73,6 +73,14 @@ def fastbp_model(hidden, loss, batch_size, **params):
     )
 
 
+def sklearn_mlp(hidden, batch_size, **params):
+    """sklearn's ``MLPClassifier`` in the comparison's setting: plain SGD (no momentum)."""
+    from sklearn.neural_network import MLPClassifier
+
+    settings = dict(hidden_layer_sizes=hidden, solver="sgd", momentum=0.0, **SETTINGS)
+    return MLPClassifier(batch_size=batch_size, **{**settings, **params})
+
+
 def sgd_classifier(epochs):
     """sklearn's ``SGDClassifier`` in the comparison's setting: the delta rule."""
     from sklearn.linear_model import SGDClassifier
