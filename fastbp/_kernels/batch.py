@@ -36,7 +36,14 @@ def forward_batch(inputs, theta, structure, activations, first_layer=0):
     ``inputs`` are the inputs of layer ``first_layer`` (the outputs of the layer
     below it).
     """
-    sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code = structure[:6]
+    sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code = (
+        structure.sizes,
+        structure.weight_offsets,
+        structure.bias_offsets,
+        structure.unit_offsets,
+        structure.hidden_code,
+        structure.out_code,
+    )
     n_rows = inputs.shape[0]
     n_layers = sizes.shape[0] - 1
     previous = inputs
@@ -64,7 +71,8 @@ def accumulate_gradient(inputs, targets, sample_weights, theta, structure, chunk
     weight-gradient products then go straight into it, without a pass through
     ``chunks.scratch``. Returns the chunk's ``sum_i s_i E_i``.
     """
-    activations, deltas, scratch, gradient = chunks[3:]
+    activations, deltas = chunks.activations, chunks.deltas
+    scratch, gradient = chunks.scratch, chunks.gradient
     sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code, loss_code = (
         structure
     )
@@ -161,7 +169,11 @@ def step_range(theta, gradient, start, stop, step_size, decay, momentum):
 def apply_batch_step(theta, structure, gradient, step_size, alpha, momentum):
     """One update of every parameter by its summed ``gradient`` times ``step_size``,
     with L2 on the weights; returns ``alpha / 2 ||W||^2`` of the weights before it."""
-    sizes, weight_offsets, bias_offsets = structure[:3]
+    sizes, weight_offsets, bias_offsets = (
+        structure.sizes,
+        structure.weight_offsets,
+        structure.bias_offsets,
+    )
     decay = 1.0 - step_size * alpha
     penalty = 0.0
     for layer in range(sizes.shape[0] - 1):

@@ -170,13 +170,18 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
     outs, deltas = buffers.outs, buffers.deltas
     x_blocks, products, pending, gram, current = blocks
     learning_rate, decay, alpha = step
-    sizes, weight_offsets, bias_offsets, unit_offsets = structure[:4]
+    sizes, weight_offsets, bias_offsets, unit_offsets = (
+        structure.sizes,
+        structure.weight_offsets,
+        structure.bias_offsets,
+        structure.unit_offsets,
+    )
     n_in = sizes[0]
     n_out = sizes[1]
     w_start = weight_offsets[0]
     biases = theta[bias_offsets[0] : bias_offsets[0] + n_out]
     views = example_views(structure, outs, deltas)
-    first_net = views[0]
+    first_net, _, _ = views
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
     squared = np.zeros(1) if alpha != 0.0 else None
     zero = theta.dtype.type(0)

@@ -67,7 +67,12 @@ def dot_rows(theta, row, n_in, inputs, net, j, n_rows):
 @njit(**inline_options)
 def forward_layer(theta, structure, layer, inputs, outs):
     """Net inputs of layer ``layer`` (biases plus weighted inputs), into ``outs``."""
-    sizes, weight_offsets, bias_offsets, unit_offsets = structure[:4]
+    sizes, weight_offsets, bias_offsets, unit_offsets = (
+        structure.sizes,
+        structure.weight_offsets,
+        structure.bias_offsets,
+        structure.unit_offsets,
+    )
     n_in = sizes[layer]
     n_out = sizes[layer + 1]
     net = outs[unit_offsets[layer] : unit_offsets[layer + 1]]
@@ -230,7 +235,7 @@ def update_layer(
 
     With ``ahead``, ``net`` receives the next example's net inputs of this layer.
     """
-    sizes, weight_offsets = structure[:2]
+    sizes, weight_offsets = structure.sizes, structure.weight_offsets
     update_parameters(
         theta, weight_offsets[layer], sizes[layer + 1], sizes[layer], inputs, delta,
         step, squared, dE_do, ahead, net, momentum,

@@ -22,7 +22,7 @@ SMALLEST_SCALE = 1e-6
 @njit(**inline_options)
 def first_block(theta, structure):
     """View of the first layer's weight block (``V``) in theta."""
-    sizes, weight_offsets = structure[:2]
+    sizes, weight_offsets = structure.sizes, structure.weight_offsets
     return theta[weight_offsets[0] : weight_offsets[0] + sizes[0] * sizes[1]]
 
 

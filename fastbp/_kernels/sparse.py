@@ -27,7 +27,11 @@ from .step import (
 def theta_first_layer_net(csr, start, stop, theta, structure, scale, net):
     """First layer's net inputs ``b + scale * V x`` for one CSR row, V in theta."""
     data, indices = csr.data, csr.indices
-    sizes, weight_offsets, bias_offsets = structure[:3]
+    sizes, weight_offsets, bias_offsets = (
+        structure.sizes,
+        structure.weight_offsets,
+        structure.bias_offsets,
+    )
     n_in = sizes[0]
     w_start = weight_offsets[0]
     b_start = bias_offsets[0]
@@ -74,7 +78,7 @@ def move_first_layer(theta, structure, feature_major, gather):
     """Copy the first layer's weights of the features into the feature-major copy
     (``gather``), or back into theta."""
     features, weights = feature_major
-    sizes, weight_offsets = structure[:2]
+    sizes, weight_offsets = structure.sizes, structure.weight_offsets
     n_in = sizes[0]
     n_out = sizes[1]
     for j in range(n_out):
@@ -205,9 +209,9 @@ def sparse_momentum_epoch(examples, order, theta, structure, step, buffers, mome
     X, Y, sample_weights = examples
     data, indices, indptr = X
     outs, deltas, x_rows = buffers
-    sizes, _, _, unit_offsets = structure[:4]
+    sizes, unit_offsets = structure.sizes, structure.unit_offsets
     views = example_views(structure, outs, deltas)
-    first_net = views[0]
+    first_net, _, _ = views
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
     dense_row = x_rows[0, : sizes[0]]
     squared = np.zeros(1) if step.alpha != 0.0 else None
@@ -240,7 +244,12 @@ def sparse_momentum_epoch(examples, order, theta, structure, step, buffers, mome
 def sparse_predict_outputs(X, theta, structure, activations, result):
     """:func:`fastbp._kernels.batch.predict_outputs` for a CSR ``X`` (first layer:
     non-zeros)."""
-    sizes, _, _, unit_offsets, hidden_code, out_code = structure[:6]
+    sizes, unit_offsets, hidden_code, out_code = (
+        structure.sizes,
+        structure.unit_offsets,
+        structure.hidden_code,
+        structure.out_code,
+    )
     n_layers = sizes.shape[0] - 1
     capacity = activations.shape[0] // unit_offsets[-1]
     n_rows = X.indptr.shape[0] - 1

@@ -23,7 +23,7 @@ from .layers import forward_layer, update_layer
 @njit(**inline_options)
 def example_views(structure, outs, deltas):
     """``(first layer's nets, output layer's outputs, output deltas)`` views."""
-    sizes, _, _, unit_offsets = structure[:4]
+    sizes, unit_offsets = structure.sizes, structure.unit_offsets
     n_layers = sizes.shape[0] - 1
     return (
         outs[unit_offsets[0] : unit_offsets[1]],
@@ -35,7 +35,12 @@ def example_views(structure, outs, deltas):
 @njit(**inline_options)
 def forward_above_first(theta, structure, outs):
     """Forward pass through the layers above the first, given its activated outputs."""
-    sizes, _, _, unit_offsets, hidden_code, out_code = structure[:6]
+    sizes, unit_offsets, hidden_code, out_code = (
+        structure.sizes,
+        structure.unit_offsets,
+        structure.hidden_code,
+        structure.out_code,
+    )
     n_layers = sizes.shape[0] - 1
     for layer in range(1, n_layers):
         inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
@@ -51,7 +56,11 @@ def backward_above_first(theta, structure, outs, deltas, step, squared, momentum
     their old squared norm to ``squared``) and ends with the first layer's deltas
     in ``deltas``. The first layer's update is the caller's.
     """
-    sizes, _, _, unit_offsets, hidden_code = structure[:5]
+    sizes, unit_offsets, hidden_code = (
+        structure.sizes,
+        structure.unit_offsets,
+        structure.hidden_code,
+    )
     n_layers = sizes.shape[0] - 1
     for layer in range(n_layers - 1, 0, -1):
         inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
