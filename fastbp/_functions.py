@@ -14,6 +14,7 @@ LOGISTIC = 1
 TANH = 2
 RELU = 3
 SOFTMAX = 4
+EXP = 5
 
 ACTIVATIONS = {
     "identity": IDENTITY,
@@ -21,13 +22,15 @@ ACTIVATIONS = {
     "tanh": TANH,
     "relu": RELU,
     "softmax": SOFTMAX,
+    "exp": EXP,
 }
 HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
 SQUARED_ERROR = 0
 LOG_LOSS = 1
+POISSON = 2
 
-LOSSES = {"squared_error": SQUARED_ERROR, "log_loss": LOG_LOSS}
+LOSSES = {"squared_error": SQUARED_ERROR, "log_loss": LOG_LOSS, "poisson": POISSON}
 
 # No ``nnan``/``ninf``: the divergence guard must see NaN and inf.
 FASTMATH = set({"contract", "reassoc", "arcp", "nsz", "afn"})
@@ -50,6 +53,9 @@ def activate(code, values):
         for i in range(values.shape[0]):
             if values[i] < 0.0:
                 values[i] = 0.0
+    elif code == EXP:
+        for i in range(values.shape[0]):
+            values[i] = np.exp(values[i])
     elif code == SOFTMAX:
         largest = values[0]
         for i in range(1, values.shape[0]):
@@ -78,12 +84,15 @@ def derivative(code, out):
         return 1.0 - out * out
     if code == RELU:
         return 1.0 if out > 0.0 else 0.0
+    if code == EXP:
+        return out
     return 1.0
 
 
 @njit(**inline_options)
 def example_loss(loss_code, out_code, out, target):
-    """Loss of one example: ``0.5 * sum (t - o)^2`` or the (binary) cross-entropy.
+    """Loss of one example: ``0.5 * sum (t - o)^2``, the (binary) cross-entropy, or
+    half the Poisson deviance ``sum t log(t / o) - t + o``.
 
     Probabilities are clipped to ``[eps, 1 - eps]`` of their dtype, as scikit-learn
     does, so a saturated output gives a large finite loss rather than inf.
@@ -93,6 +102,12 @@ def example_loss(loss_code, out_code, out, target):
         for k in range(out.shape[0]):
             diff = target[k] - out[k]
             total += 0.5 * diff * diff
+        return total
+    if loss_code == POISSON:
+        for k in range(out.shape[0]):
+            if target[k] != 0.0:  # t log(t / o) is 0 at t = 0 (scipy's xlogy)
+                total += target[k] * np.log(target[k] / out[k])
+            total += out[k] - target[k]
         return total
     eps = np.finfo(out.dtype).eps
     for k in range(out.shape[0]):
@@ -110,7 +125,8 @@ def output_delta(loss_code, out_code, out, target, weight, delta):
 
     Squared error gives the seed's ``-(t - o) f'(net)``. Cross-entropy paired with its
     canonical output (logistic for binary, softmax for categorical) gives ``o - t``:
-    the ``1 / (o (1 - o))`` of dE/do cancels f'(net).
+    the ``1 / (o (1 - o))`` of dE/do cancels f'(net). So does the Poisson deviance
+    with its exp output: ``dE/do = 1 - t / o`` times ``f'(net) = o``.
     """
     if loss_code == SQUARED_ERROR:
         for k in range(out.shape[0]):

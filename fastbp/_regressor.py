@@ -1,5 +1,6 @@
 """FastBPRegressor: the regressor face of the kernels."""
 
+import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d
@@ -14,12 +15,19 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
         """Multilayer perceptron regressor trained by per-example backpropagation.
 
     A drop-in replacement for ``sklearn.neural_network.MLPRegressor(solver='sgd')``
-    with squared error ``E = 1/2 sum_j (t_j - o_j)^2`` per example; multi-output y
-    is supported.
+    with squared error ``E = 1/2 sum_j (t_j - o_j)^2`` per example, or half the
+    Poisson deviance ``E = sum_j t_j log(t_j / o_j) - t_j + o_j`` for counts and
+    rates (``loss='poisson'``, as scikit-learn's, with exp outputs: a log link);
+    multi-output y is supported.
 
-    loss : {'squared_error'}, default='squared_error'
-    out_activation : {'identity', 'logistic', 'tanh', 'relu'}, default='identity'
-        Output transfer function; non-identity outputs bound the predictions.
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        'poisson' needs ``y >= 0``; its output deltas are ``o - t``, as the
+        classifier's log-loss ones.
+    out_activation : {'auto', 'identity', 'exp', 'logistic', 'tanh', 'relu'}, \
+default='auto'
+        Output transfer function: 'auto' is 'exp' for ``loss='poisson'`` (the only
+        output it accepts) and 'identity' otherwise; other outputs bound the
+        predictions.
     """
         + COMMON_DOC
         + """
@@ -38,8 +46,8 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
 
     _parameter_constraints = {
         **_BaseFastBP._parameter_constraints,
-        "loss": [StrOptions({"squared_error"})],
-        "out_activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "loss": [StrOptions({"squared_error", "poisson"})],
+        "out_activation": [StrOptions({"auto", "exp", *HIDDEN_ACTIVATIONS})],
     }
 
     def __init__(
@@ -48,7 +56,7 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
         activation="relu",
         *,
         loss="squared_error",
-        out_activation="identity",
+        out_activation="auto",
         alpha=0.0001,
         batch_size=1,
         learning_rate_init=0.0001,
@@ -128,11 +136,25 @@ class FastBPRegressor(RegressorMixin, _BaseFastBP):
     def _encode_targets(self, y, first_pass, incremental, classes):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "Some value(s) of y are negative, which is not allowed for "
+                "loss='poisson': the Poisson deviance is defined for y >= 0. Use "
+                "loss='squared_error' for targets that can be negative."
+            )
         if first_pass:
             self._y_is_1d = y.ndim == 1
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     def _output_activation(self, n_outputs):
+        if self.out_activation == "auto":
+            return "exp" if self.loss == "poisson" else "identity"
+        if self.loss == "poisson" and self.out_activation != "exp":
+            raise ValueError(
+                f"loss='poisson' needs out_activation='exp' (or 'auto'), got "
+                f"{self.out_activation!r}: the Poisson deviance needs positive "
+                "predictions, which the exp output (a log link) gives."
+            )
         return self.out_activation
 
     def predict(self, X):

@@ -84,7 +84,7 @@ class ExplainedStep:
                 if self.loss_name == "squared_error":
                     how = "-(t_j - o_j) f'(net_j)"
                 else:
-                    how = "o_j - t_j (cross-entropy with its canonical output)"
+                    how = "o_j - t_j (the loss with its canonical output)"
                 lines.append(f"  layer {step.layer}: delta_j = {how}")
             else:
                 lines.append(

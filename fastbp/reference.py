@@ -25,6 +25,8 @@ def f(name, net):
     if name == "softmax":
         e = np.exp(net - net.max())
         return e / e.sum()
+    if name == "exp":
+        return np.exp(net)
     raise ValueError(f"unknown activation {name!r}")
 
 
@@ -38,6 +40,8 @@ def f_prime(name, o):
         return 1.0 - o**2
     if name == "relu":
         return (o > 0).astype(o.dtype)
+    if name == "exp":
+        return o.copy()
     raise ValueError(f"f'(net) of {name!r} is not element-wise")
 
 
@@ -50,10 +54,14 @@ def loss(loss_name, out_name, o, t):
     Squared error is ``E = 1/2 sum_j (t_j - o_j)^2`` (the notes' E with the customary
     1/2, so that dE/do_j = -(t_j - o_j)); binary cross-entropy is
     ``E = -sum_j [t_j log o_j + (1 - t_j) log(1 - o_j)]``; categorical cross-entropy
-    (softmax outputs) is ``E = -sum_j t_j log o_j``.
+    (softmax outputs) is ``E = -sum_j t_j log o_j``; half the Poisson deviance (exp
+    outputs) is ``E = sum_j t_j log(t_j / o_j) - t_j + o_j``.
     """
     if loss_name == "squared_error":
         return 0.5 * np.sum((t - o) ** 2)
+    if loss_name == "poisson":
+        ratio = np.where(t > 0, t / o, 1.0)
+        return np.sum(t * np.log(ratio) - t + o)
     eps = np.finfo(o.dtype).eps
     o = np.clip(o, eps, 1 - eps)
     if out_name == "softmax":
@@ -68,7 +76,8 @@ def output_dE_dnet(loss_name, out_name, o, t):
     Binary cross-entropy with logistic outputs: ``dE/do = -t/o + (1 - t)/(1 - o)`` and
     ``f'(net) = o (1 - o)``, whose product is ``o - t``. Softmax with categorical
     cross-entropy gives the same ``o - t`` (the softmax Jacobian is not diagonal, so
-    only the product has a simple form).
+    only the product has a simple form). The Poisson deviance with exp outputs:
+    ``dE/do = 1 - t/o`` and ``f'(net) = o``, again ``o - t``.
     """
     if loss_name == "squared_error":
         return -(t - o) * f_prime(out_name, o)

@@ -12,6 +12,7 @@ LOSS_OUTPUTS = [
     ("squared_error", "relu"),
     ("log_loss", "logistic"),
     ("log_loss", "softmax"),
+    ("poisson", "exp"),
 ]
 HIDDEN = ["identity", "logistic", "tanh", "relu"]
 
@@ -24,6 +25,8 @@ def make_problem(rng, sizes, hidden, loss, out, n_samples=23, dtype=np.float64):
     n_out = sizes[-1]
     if out == "softmax":
         Y = np.eye(n_out, dtype=dtype)[rng.integers(0, n_out, n_samples)]
+    elif loss == "poisson":
+        Y = rng.poisson(1.0, size=(n_samples, n_out)).astype(dtype)
     elif loss == "log_loss" or out == "logistic":
         Y = (rng.random((n_samples, n_out)) < 0.5).astype(dtype)
     else:

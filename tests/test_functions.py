@@ -33,6 +33,7 @@ EXPECTED = {
     "tanh": np.tanh(NET),
     "relu": np.maximum(NET, 0),
     "softmax": softmax(NET),
+    "exp": np.exp(NET),
 }
 
 
@@ -46,7 +47,7 @@ def test_activations(name):
     )
 
 
-@pytest.mark.parametrize("name", F.HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("name", [*F.HIDDEN_ACTIVATIONS, "exp"])
 def test_derivative_from_output_matches_numerical(name):
     net = np.array([-2.0, -0.3, 0.4, 1.7])
     code = F.ACTIVATIONS[name]
@@ -65,6 +66,13 @@ def test_losses_follow_sklearn_conventions():
     assert run_loss(F.LOG_LOSS, F.SOFTMAX, o, t) == pytest.approx(-np.log(0.7))
     binary = sum(log_loss([ti], [oi], labels=[0, 1]) for oi, ti in zip(o, t))
     assert run_loss(F.LOG_LOSS, F.LOGISTIC, o, t) == pytest.approx(binary)
+    # Half the Poisson deviance, as sklearn's (t log(t / o) is 0 at t = 0).
+    from sklearn.neural_network._base import poisson_loss
+
+    counts = np.array([0.0, 3.0, 1.0])
+    assert run_loss(F.POISSON, F.EXP, o, counts) == pytest.approx(
+        poisson_loss(counts[None], o[None]), rel=1e-14
+    )
     # Saturated outputs are clipped: a large but finite loss.
     saturated = run_loss(F.LOG_LOSS, F.LOGISTIC, np.array([1.0]), np.array([0.0]))
     assert np.isfinite(saturated) and saturated > 30

@@ -8,7 +8,7 @@ import pytest
 from conftest import HIDDEN, LOSS_OUTPUTS, make_problem
 
 from fastbp import reference
-from fastbp._functions import ACTIVATIONS
+from fastbp._functions import ACTIVATIONS, LOSSES
 from fastbp._kernels import batch, block, dense, hogwild
 from fastbp._kernels.conventions import (
     BlockBuffers,
@@ -34,8 +34,8 @@ def flatten(params):
 
 def names(network):
     codes = {code: name for name, code in ACTIVATIONS.items()}
-    loss = "squared_error" if network.loss_code == 0 else "log_loss"
-    return codes[network.hidden_code], codes[network.out_code], loss
+    losses = {code: name for name, code in LOSSES.items()}
+    return codes[network.hidden_code], codes[network.out_code], losses[network.loss_code]
 
 
 def random_sizes(rng, n_hidden, out):
