@@ -34,7 +34,10 @@ class _BaseFastBP(BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"full"})],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto", "full"}),
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -214,7 +217,7 @@ class _BaseFastBP(BaseEstimator):
                     "early_stopping=False, or hold out data and score it yourself."
                 )
             indices, validate = validation_split(self, X, y, Y, sample_weight, rng)
-        batch_size = X.shape[0] if self.batch_size == "full" else self.batch_size
+        batch_size = self._batch_size(X.shape[0] if indices is None else len(indices))
         if batch_size > X.shape[0]:
             warnings.warn(
                 f"batch_size={batch_size} is larger than the {X.shape[0]} examples given; "
@@ -260,6 +263,14 @@ class _BaseFastBP(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=5,
             )
+
+    def _batch_size(self, n_samples):
+        """Examples per update: 'auto' is scikit-learn's ``min(200, n_samples)``."""
+        if self.batch_size == "full":
+            return n_samples
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return self.batch_size
 
     def _training_data(self, X, y, sample_weight, first_pass, incremental, classes):
         """Validated ``(X, y, Y, weights)``: X as the kernels take it, Y the encoded

@@ -14,9 +14,11 @@ COMMON_DOC = """
     alpha : float, default=0.0001
         L2 penalty, with scikit-learn's meaning: a batch ``B`` minimises
         ``(1/|B|) sum_i s_i E_i + alpha / (2 |B|) ||W||^2`` (biases not penalised).
-    batch_size : int or 'full', default=1
+    batch_size : int, 'auto' or 'full', default=1
         Examples per update. 1 is per-example stochastic gradient descent (the fused
-        Numba kernel); ``'full'`` (or any value >= n_samples) is the true gradient.
+        Numba kernel); ``'auto'`` is scikit-learn's ``min(200, n_samples)``;
+        ``'full'`` (or any value >= n_samples) is the true gradient. With early
+        stopping, ``n_samples`` counts the examples trained on.
     learning_rate_init : float, default=0.01 (classifier), 0.0001 (regressor)
         Step size of every update. Log-loss output deltas ``o - t`` are bounded by 1,
         so per-example steps of 0.01 are stable on standardised X. Squared-error

@@ -233,3 +233,15 @@ def test_unit_sample_weight_equals_none_with_early_stopping(cls):
     plain = cls(**params).fit(X, y)
     np.testing.assert_array_equal(weighted.predict(X), plain.predict(X))
     assert weighted.validation_scores_ == plain.validation_scores_
+
+
+@pytest.mark.parametrize("n_samples", [150, 450])
+def test_auto_batch_size_is_sklearns(n_samples):
+    # 'auto' is min(200, n_samples): the same updates as that integer batch size.
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(n_samples, 3)), rng.integers(0, 2, n_samples)
+    params = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0, tol=0.0)
+    auto = FastBPClassifier(batch_size="auto", **params).fit(X, y)
+    fixed = FastBPClassifier(batch_size=min(200, n_samples), **params).fit(X, y)
+    np.testing.assert_array_equal(auto.coefs_[0], fixed.coefs_[0])
+    assert auto.loss_curve_ == fixed.loss_curve_
