@@ -100,7 +100,7 @@ def test_unfitted(cls):
         {"activation": "softmax"},
         {"alpha": -1.0},
         {"batch_size": 0},
-        {"batch_size": "auto"},
+        {"batch_size": "half"},  # "auto" and "full" are the names it takes
         {"learning_rate_init": 0.0},
         {"max_iter": 0},
         {"tol": -1.0},
