@@ -25,9 +25,9 @@ from .model import fitted_network
 NORMALIZATIONS = ("filter", "layer", None)
 
 
-def _flatten(estimator, arrays):
+def _flatten(model, arrays):
     """A list shaped like ``coefs_ + intercepts_`` -> a flat vector in theta's layout."""
-    layout = fitted_network(estimator).layout
+    layout = model.layout
     arrays = list(arrays)
     n_layers = layout.n_weight_layers
     expected = [(n_in, n_out) for n_in, n_out in pairwise(layout.sizes)] + [
@@ -45,16 +45,15 @@ def _flatten(estimator, arrays):
     return flat
 
 
-def _unflatten(estimator, flat):
-    layout = fitted_network(estimator).layout
+def _unflatten(model, flat):
+    layout = model.layout
     return [c.copy() for c in layout.coefs(flat)] + [
         b.copy() for b in layout.intercepts(flat)
     ]
 
 
-def _normalize(estimator, direction, normalization):
+def _normalize(model, direction, normalization):
     """Rescale a flat direction as Li et al. do, in place; biases set to zero."""
-    model = fitted_network(estimator)
     layout, theta = model.layout, model.theta
     for layer in range(layout.n_weight_layers):
         block = layout.weights(direction, layer)
@@ -94,17 +93,21 @@ def random_direction(estimator, random_state=None, normalization="filter"):
         raise ValueError(
             f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}."
         )
-    size = fitted_network(estimator).layout.size
-    rng = check_random_state(random_state)
-    direction = rng.standard_normal(size)
-    if normalization is not None:
-        _normalize(estimator, direction, normalization)
-    return _unflatten(estimator, direction)
-
-
-def _objective_on(estimator, X, y, sample_weight):
-    """``loss(theta)`` on (X, y): the estimator's training objective, vectorised data."""
     model = fitted_network(estimator)
+    return _unflatten(model, _random_direction(model, random_state, normalization))
+
+
+def _random_direction(model, random_state, normalization="filter"):
+    """:func:`random_direction` of a :class:`~fastbp.model.FittedNetwork`, flat."""
+    rng = check_random_state(random_state)
+    direction = rng.standard_normal(model.layout.size)
+    if normalization is not None:
+        _normalize(model, direction, normalization)
+    return direction
+
+
+def _objective_on(model, X, y, sample_weight):
+    """``loss(theta)`` on (X, y): the estimator's training objective, vectorised data."""
     X, Y, sample_weights = model.objective_data(X, y, sample_weight)
 
     def loss(theta):
@@ -135,11 +138,13 @@ def line(estimator, X, y, *, distance=1.0, steps=51, random_state=None, directio
     alphas : ndarray of shape (steps,)
     losses : ndarray of shape (steps,)
     """
+    model = fitted_network(estimator)
     if direction is None:
-        direction = random_direction(estimator, random_state)
-    delta = _flatten(estimator, direction)
-    theta = fitted_network(estimator).theta
-    loss = _objective_on(estimator, X, y, sample_weight)
+        delta = _random_direction(model, random_state)
+    else:
+        delta = _flatten(model, direction)
+    theta = model.theta
+    loss = _objective_on(model, X, y, sample_weight)
     alphas = np.linspace(-distance, distance, steps)
     return alphas, np.array([loss(theta + a * delta) for a in alphas])
 
@@ -158,12 +163,14 @@ def plane(estimator, X, y, *, distance=1.0, steps=51, random_state=None,
     losses : ndarray of shape (steps, steps)
         ``losses[i, j]`` is the loss at ``(alphas[i], betas[j])``.
     """
+    model = fitted_network(estimator)
     if directions is None:
         rng = check_random_state(random_state)
-        directions = (random_direction(estimator, rng), random_direction(estimator, rng))
-    delta, eta = (_flatten(estimator, d) for d in directions)
-    theta = fitted_network(estimator).theta
-    loss = _objective_on(estimator, X, y, sample_weight)
+        delta, eta = _random_direction(model, rng), _random_direction(model, rng)
+    else:
+        delta, eta = (_flatten(model, d) for d in directions)
+    theta = model.theta
+    loss = _objective_on(model, X, y, sample_weight)
     alphas = np.linspace(-distance, distance, steps)
     betas = np.linspace(-distance, distance, steps)
     losses = np.array([[loss(theta + a * delta + b * eta) for b in betas] for a in alphas])
@@ -189,7 +196,7 @@ def interpolate(estimator_a, estimator_b, X, y, *, steps=51, sample_weight=None)
             f"{a.layout.sizes} and {b.layout.sizes}."
         )
     theta_a, theta_b = a.theta, b.theta
-    loss = _objective_on(estimator_a, X, y, sample_weight)
+    loss = _objective_on(a, X, y, sample_weight)
     ts = np.linspace(0.0, 1.0, steps)
     return ts, np.array([loss((1 - t) * theta_a + t * theta_b) for t in ts])
 
@@ -227,11 +234,11 @@ def trajectory_directions(estimator, thetas):
     explained : ndarray of shape (2,)
         Share of the trajectory's variance along each direction.
     """
-    theta = fitted_network(estimator).theta
-    offsets = np.asarray(thetas, dtype=np.float64) - theta
+    model = fitted_network(estimator)
+    offsets = np.asarray(thetas, dtype=np.float64) - model.theta
     _, singular, components = np.linalg.svd(offsets, full_matrices=False)
     basis = components[:2]
     coordinates = offsets @ basis.T
     explained = singular[:2] ** 2 / max(np.sum(singular**2), 1e-300)
-    directions = tuple(_unflatten(estimator, d) for d in basis)
+    directions = tuple(_unflatten(model, d) for d in basis)
     return directions, coordinates, explained

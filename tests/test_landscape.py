@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.metrics import log_loss
 
-from fastbp import FastBPClassifier, FastBPRegressor, landscape
+from fastbp import FastBPClassifier, FastBPRegressor, fitted_network, landscape
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -122,7 +122,7 @@ def test_trajectory_plane_holds_the_training_path(digits):
     assert coordinates.shape == (6, 2)
     np.testing.assert_allclose(coordinates[-1], 0.0, atol=1e-12)  # the fitted model
     assert 0 < explained[1] <= explained[0] <= 1 and explained.sum() <= 1 + 1e-12
-    flat = [landscape._flatten(trained, d) for d in (delta, eta)]
+    flat = [landscape._flatten(fitted_network(trained), d) for d in (delta, eta)]
     np.testing.assert_allclose([[a @ b for b in flat] for a in flat], np.eye(2), atol=1e-12)
     # Each point, projected back from its coordinates, is closer than 1-explained.
     offsets = thetas - trained._theta
