@@ -7,6 +7,7 @@ from numbers import Integral, Real
 import numba
 import numpy as np
 from joblib import effective_n_jobs
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -19,11 +20,12 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _objective
-from ._aligned import aligned_copy, aligned_empty
+from ._aligned import aligned_copy
 from ._early_stopping import validation_split
 from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
+from ._lbfgs import minimize
 from ._network import Layout, Network, init_theta
-from ._trainers import make_trainer
+from ._trainers import make_trainer, optimizer_state, state_arrays
 from ._training import Progress, TrainingDiverged, train
 
 
@@ -56,7 +58,19 @@ class _BaseFastBP(BaseEstimator):
         "power_t": [Interval(Real, 0, None, closed="left")],
         "nesterovs_momentum": ["boolean"],
         "n_jobs": [Integral, None],
+        "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
+
+    # Batches divide by their weight sum, not their size (scikit-learn's MLP meaning
+    # of sample_weight); fastbp's own estimators weigh examples as SGDClassifier.
+    _by_weight = False
+    # The per-epoch lines of verbose output: fastbp's ("Epoch N, loss = ..., examples/s")
+    # or scikit-learn's ("Iteration N, loss = ...").
+    _verbose_lines = "fastbp"
 
     # dtype every X is converted to; None follows X (float32 stays float32, the rest
     # becomes float64), as scikit-learn's MLP. Subclasses may pin it.
@@ -85,6 +99,11 @@ class _BaseFastBP(BaseEstimator):
         early_stopping,
         validation_fraction,
         n_jobs,
+        solver,
+        beta_1,
+        beta_2,
+        epsilon,
+        max_fun,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -107,6 +126,11 @@ class _BaseFastBP(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_jobs = n_jobs
+        self.solver = solver
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.max_fun = max_fun
 
     # -- fitted state -----------------------------------------------------------------
     # The model is ``self._theta`` (one flat vector) and ``self._network`` (its layout
@@ -179,6 +203,15 @@ class _BaseFastBP(BaseEstimator):
             )
         return [int(s) for s in sizes]
 
+    def _stochastic(self):
+        """True for the stochastic solvers: only they have ``partial_fit``."""
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers (solver='sgd' "
+                "or 'adam'); lbfgs is not stochastic."
+            )
+        return True
+
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         # A failed call (bad data, divergence, Ctrl-C) must leave a fitted model as it
         # was: every attribute is restored from this shallow snapshot. Nothing below
@@ -206,7 +239,9 @@ class _BaseFastBP(BaseEstimator):
             theta = self._new_network(X, Y, hidden, rng)
         else:
             theta = self._same_network(Y, hidden)
-        velocity = self._start_velocity(theta, incremental)
+        if self.solver == "lbfgs":
+            return self._fit_lbfgs(theta, X, Y, sample_weight)
+        optimizer = self._start_optimizer(theta, incremental)
         progress = self._progress_of_call(incremental)
         indices, validate = None, None
         if self.early_stopping:
@@ -216,7 +251,7 @@ class _BaseFastBP(BaseEstimator):
                     "time, so there is no held-out set to stop on. Set "
                     "early_stopping=False, or hold out data and score it yourself."
                 )
-            indices, validate = validation_split(self, X, y, Y, sample_weight, rng)
+            indices, validate = self._validation_split(X, y, Y, sample_weight, rng)
         batch_size = self._batch_size(X.shape[0] if indices is None else len(indices))
         if batch_size > X.shape[0]:
             warnings.warn(
@@ -227,8 +262,8 @@ class _BaseFastBP(BaseEstimator):
             )
         trainer = make_trainer(
             self._network, theta, X, Y, sample_weight, batch_size,
-            float(self.learning_rate_init), float(self.alpha), float(self.momentum),
-            bool(self.nesterovs_momentum), velocity, self._threads(),
+            float(self.learning_rate_init), float(self.alpha), optimizer,
+            self._threads(), self._by_weight, self._data_loss_scale(Y.shape[1]),
         )  # fmt: skip
         try:
             epochs, converged = train(
@@ -243,19 +278,21 @@ class _BaseFastBP(BaseEstimator):
                 n_iter_no_change=self.n_iter_no_change,
                 verbose=self.verbose,
                 stop_on_plateau=not incremental,
-                schedule=self.learning_rate,
+                # Adam has no schedule (scikit-learn's AdamOptimizer ignores it).
+                schedule=self.learning_rate if self.solver == "sgd" else "constant",
                 learning_rate_init=float(self.learning_rate_init),
                 power_t=float(self.power_t),
                 indices=indices,
                 validate=validate,
-                velocity=velocity,
+                state=state_arrays(optimizer),
+                lines=self._verbose_lines,
             )
         except TrainingDiverged as error:
             if error.kept_epochs:
                 # train() put back the last finite epoch: keep it (see _fit).
-                self._commit(theta, velocity, progress, error.kept_epochs, incremental)
+                self._commit(theta, optimizer, progress, error.kept_epochs, incremental)
             raise
-        self._commit(theta, velocity, progress, epochs, incremental)
+        self._commit(theta, optimizer, progress, epochs, incremental)
         if not incremental and not converged:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
@@ -263,6 +300,47 @@ class _BaseFastBP(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=5,
             )
+
+    def _fit_lbfgs(self, theta, X, Y, sample_weight):
+        """The 'lbfgs' solver's fit: full-batch L-BFGS-B from ``theta``."""
+        if sparse.issparse(X):
+            raise ValueError(
+                "solver='lbfgs' needs a dense X; pass X.toarray(), or use "
+                "solver='sgd' or 'adam' with batch_size=1 for CSR input."
+            )
+        divisor = float(sample_weight.sum()) if self._by_weight else X.shape[0]
+        n_iter, loss = minimize(
+            self._network, theta, X, Y, sample_weight, alpha=float(self.alpha),
+            divisor=divisor, max_iter=self.max_iter, max_fun=self.max_fun,
+            tol=float(self.tol), verbose=self.verbose,
+            data_loss_scale=self._data_loss_scale(Y.shape[1]),
+        )  # fmt: skip
+        if not np.isfinite(theta).all():
+            raise TrainingDiverged(
+                "L-BFGS produced non-finite weights; the model was left as it was "
+                "before this call. Scale X (e.g. StandardScaler) and, for regression, y."
+            )
+        self._theta = theta
+        self._optimizer_state = None
+        self.n_iter_ = n_iter
+        self.loss_ = loss
+        self.t_ = 0
+        for name in ("loss_curve_", "best_loss_", "validation_scores_",
+                     "validation_loss_curve_", "best_validation_score_"):  # fmt: skip
+            self.__dict__.pop(name, None)
+
+    def _initial_theta(self, layout, dtype, rng):
+        """The initial weights of a new network (Glorot-uniform, drawn from ``rng``)."""
+        return init_theta(layout, dtype, rng, self._network.hidden_code)
+
+    def _validation_split(self, X, y, Y, sample_weight, rng):
+        """Early stopping's ``(training indices, validate)``
+        (:func:`fastbp._early_stopping.validation_split`)."""
+        return validation_split(self, X, y, Y, sample_weight, rng)
+
+    def _data_loss_scale(self, n_outputs):
+        """Factor of the data term in ``loss_curve_`` (1: the loss as defined)."""
+        return 1.0
 
     def _batch_size(self, n_samples):
         """Examples per update: 'auto' is scikit-learn's ``min(200, n_samples)``."""
@@ -313,7 +391,7 @@ class _BaseFastBP(BaseEstimator):
             layout, ACTIVATIONS[self.activation], ACTIVATIONS[out_name], LOSSES[self.loss]
         )
         self.out_activation_ = out_name
-        theta = init_theta(layout, X.dtype, rng, self._network.hidden_code)
+        theta = self._initial_theta(layout, X.dtype, rng)
         self._progress = Progress(float(self.learning_rate_init))
         self.n_iter_ = 0
         return theta
@@ -338,17 +416,16 @@ class _BaseFastBP(BaseEstimator):
             )
         return aligned_copy(self._theta)
 
-    def _start_velocity(self, theta, incremental):
-        """The momentum velocity of this call: kept across partial_fit calls, zero at
-        every fit (scikit-learn's rule); None without momentum."""
-        if self.momentum == 0:
-            return None
-        previous = self.__dict__.get("_velocity")
-        if incremental and previous is not None and previous.shape == theta.shape:
-            return aligned_copy(previous.astype(theta.dtype, copy=False))
-        velocity = aligned_empty(theta.shape[0], theta.dtype)
-        velocity[:] = 0.0
-        return velocity
+    def _start_optimizer(self, theta, incremental):
+        """The update rule's state for this call (None for plain SGD): new at every
+        fit, carried on by partial_fit (scikit-learn's rule), always a copy."""
+        previous = self.__dict__.get("_optimizer_state") if incremental else None
+        return optimizer_state(
+            self.solver, theta, momentum=float(self.momentum),
+            nesterov=bool(self.nesterovs_momentum), beta_1=float(self.beta_1),
+            beta_2=float(self.beta_2), epsilon=float(self.epsilon),
+            learning_rate=float(self.learning_rate_init), previous=previous,
+        )  # fmt: skip
 
     def _progress_of_call(self, incremental):
         """A copy of the model's progress for this call to extend: a failed call
@@ -371,10 +448,10 @@ class _BaseFastBP(BaseEstimator):
             )
         return progress
 
-    def _commit(self, theta, velocity, progress, epochs, incremental):
+    def _commit(self, theta, optimizer, progress, epochs, incremental):
         """Make the trained state the model's: weights and scikit-learn's attributes."""
         self._theta = theta
-        self._velocity = velocity
+        self._optimizer_state = optimizer
         self._progress = progress
         self.n_iter_ = self.n_iter_ + epochs if incremental else epochs
         self.t_ = progress.t

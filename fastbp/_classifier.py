@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
@@ -85,6 +86,11 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         early_stopping=False,
         validation_fraction=0.1,
         n_jobs=1,
+        solver="sgd",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        max_fun=15000,
         class_weight=None,
     ):
         self.class_weight = class_weight
@@ -110,6 +116,11 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             n_jobs=n_jobs,
+            solver=solver,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            max_fun=max_fun,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -131,6 +142,7 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
+    @available_if(_BaseFastBP._stochastic)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch over (X, y), continuing from the current weights.

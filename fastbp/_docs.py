@@ -72,6 +72,24 @@ COMMON_DOC = """
         weights without locks, so a fit is no longer bit-reproducible. -1 uses every
         core; the count is capped at Numba's thread pool (``NUMBA_NUM_THREADS``).
         Mini-batch training ignores it (its products use BLAS's threads).
+    solver : {'sgd', 'adam', 'lbfgs'}, default='sgd'
+        The update rule. 'sgd' is stochastic gradient descent (with ``momentum``,
+        ``learning_rate`` and ``power_t``). 'adam' is scikit-learn's Adam, in the
+        kernels at every batch size: a batch's gradient ``g`` (L2 term included)
+        moves ``m <- beta_1 m + (1 - beta_1) g`` and ``v <- beta_2 v + (1 - beta_2)
+        g^2``, and the weights by ``-lr_t m / (sqrt(v) + epsilon)`` with
+        ``lr_t = learning_rate_init sqrt(1 - beta_2^t) / (1 - beta_1^t)``, ``t``
+        counting updates; the state is kept across ``partial_fit`` calls and reset
+        by ``fit``. 'lbfgs' minimises the full-batch loss (scipy's L-BFGS-B, the
+        loss and gradient from the kernels) for up to ``max_iter`` iterations and
+        ``max_fun`` evaluations, stopping at a projected gradient below ``tol``; it
+        has no ``partial_fit``, ``loss_curve_`` or early stopping.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's decay rates of its first and second moment estimates, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's term for numerical stability.
+    max_fun : int, default=15000
+        'lbfgs' only: the most loss evaluations.
 
     Attributes
     ----------

@@ -43,18 +43,46 @@ def validation_split(estimator, X, y, Y, sample_weight, rng):
         random_state=int(rng.integers(np.iinfo(np.int32).max)),
         stratify=stratify,
     )
-    X_val, Y_val = X[held_out], Y[held_out]
-    y_val, weights_val = labels[held_out], sample_weight[held_out]
-    if not weights_val.any():
-        # Every held-out example has weight zero: score them unweighted rather
-        # than not at all.
-        weights_val = np.ones_like(weights_val)
     if not sample_weight[train].any():
         raise ValueError(
             "After holding out the validation set, every training example has "
             "weight zero (sample_weight times class_weight): nothing to learn "
             "from. Use early_stopping=False or give more examples a weight."
         )
+    return train, _validator(estimator, X[held_out], Y[held_out], labels[held_out],
+                             sample_weight[held_out])  # fmt: skip
+
+
+def sklearn_validation_split(estimator, X, y, Y, sample_weight, random_state):
+    """:func:`validation_split` as scikit-learn's MLP draws it.
+
+    ``train_test_split`` with ``random_state`` (the fit's RandomState, so the same
+    draws as scikit-learn's), stratified on the encoded targets only for a
+    classifier with one output column (binary y), as scikit-learn does.
+    """
+    labels = column_or_1d(y) if y.ndim == 2 and y.shape[1] == 1 else y
+    stratify = Y if estimator._is_classifier and Y.shape[1] == 1 else None
+    train, held_out = train_test_split(
+        np.arange(X.shape[0]),
+        random_state=random_state,
+        test_size=estimator.validation_fraction,
+        stratify=stratify,
+    )
+    if held_out.shape[0] < 2:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' or the "
+            "size of your dataset."
+        )
+    return train, _validator(estimator, X[held_out], Y[held_out], labels[held_out],
+                             sample_weight[held_out])  # fmt: skip
+
+
+def _validator(estimator, X_val, Y_val, y_val, weights_val):
+    """``validate(theta) -> (score, mean loss)`` on the held-out examples."""
+    if not weights_val.any():
+        # Every held-out example has weight zero: score them unweighted rather
+        # than not at all.
+        weights_val = np.ones_like(weights_val)
     network = estimator._network
     metric = accuracy_score if estimator._is_classifier else r2_score
 
@@ -69,4 +97,4 @@ def validation_split(estimator, X, y, Y, sample_weight, rng):
             loss = _objective.mean_data_loss(network, outputs, Y_val, weights_val)
         return (score if np.isfinite(score) else np.nan), loss
 
-    return train, validate
+    return validate

@@ -130,6 +130,24 @@ def init_theta(layout, dtype, rng, hidden_code):
     return theta
 
 
+def init_theta_sklearn(layout, dtype, random_state, hidden_code):
+    """:func:`init_theta` drawn as scikit-learn's MLP draws it, for the same weights.
+
+    Layer by layer from ``random_state`` (a ``numpy.random.RandomState``): the
+    ``(fan_in, fan_out)`` weights, then the ``fan_out`` biases, in float64, then cast
+    to ``dtype``; theta holds each weight block transposed.
+    """
+    theta = aligned_empty(layout.size, dtype)
+    factor = 2.0 if hidden_code == LOGISTIC else 6.0
+    for layer in range(layout.n_weight_layers):
+        fan_in, fan_out = layout.sizes[layer], layout.sizes[layer + 1]
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        weights = random_state.uniform(-bound, bound, (fan_in, fan_out))
+        layout.weights(theta, layer)[...] = weights.astype(dtype).T
+        layout.biases(theta, layer)[...] = random_state.uniform(-bound, bound, fan_out)
+    return theta
+
+
 def _uniform(rng, low, high, out):
     """``out[...] = rng.uniform(low, high, out.shape)``, drawn in place for float64.
 

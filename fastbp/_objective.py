@@ -73,3 +73,42 @@ def gradient(network, theta, X, Y, sample_weight, alpha):
     mask = layout.weight_mask()
     result[mask] += alpha * theta[mask]
     return result / X.shape[0]
+
+
+class Objective:
+    """``theta -> (J, dJ/dtheta)`` on fixed (X, Y, weights), buffers allocated once:
+    the function L-BFGS calls.
+
+    ``J = (sum_i s_i E_i + alpha / 2 ||W||^2) / divisor``: ``divisor`` is the number
+    of rows (fastbp's and :func:`value`'s convention) or the weight sum
+    (scikit-learn's MLP). ``J`` and the gradient are float64 whatever theta's dtype.
+    ``data_loss_scale`` multiplies the data term of ``J`` only, not the gradient:
+    scikit-learn's squared error reports the mean over the outputs (``1 /
+    n_outputs``) but back-propagates the sum, and its L-BFGS line search sees both.
+    """
+
+    def __init__(
+        self, network, X, Y, sample_weight, alpha, divisor, dtype, data_loss_scale=1.0
+    ):
+        self.network = network
+        self.examples = Examples(X, Y, sample_weight)
+        self.alpha = float(alpha)
+        self.divisor = float(divisor)
+        self.data_loss_scale = float(data_loss_scale)
+        self.mask = network.layout.weight_mask()
+        self.theta = np.empty(network.layout.size, dtype=dtype)
+        self.chunks = ChunkBuffers.allocate(
+            network.layout, 0, 0, _capacity(X.shape[0]), dtype
+        )  # the examples are read in place: no rows to gather
+
+    def __call__(self, theta):
+        self.theta[:] = theta
+        data_loss = data_gradient(
+            self.examples, self.theta, self.network.structure, self.chunks
+        )
+        grad = self.chunks.gradient.astype(np.float64)
+        W = self.theta[self.mask].astype(np.float64)
+        grad[self.mask] += self.alpha * W
+        penalty = 0.5 * self.alpha * float(W @ W)
+        loss = (self.data_loss_scale * data_loss + penalty) / self.divisor
+        return loss, grad / self.divisor

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from ._base import _BaseFastBP
@@ -74,6 +75,11 @@ default='auto'
         early_stopping=False,
         validation_fraction=0.1,
         n_jobs=1,
+        solver="sgd",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        max_fun=15000,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -97,6 +103,11 @@ default='auto'
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             n_jobs=n_jobs,
+            solver=solver,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            max_fun=max_fun,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -117,6 +128,7 @@ default='auto'
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
+    @available_if(_BaseFastBP._stochastic)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch over (X, y), continuing from the current weights.

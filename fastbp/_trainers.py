@@ -12,10 +12,11 @@ import numba
 import numpy as np
 from scipy import sparse
 
-from ._aligned import aligned_rows
+from ._aligned import aligned_empty, aligned_rows
 from ._kernels.batch import minibatch_epoch
 from ._kernels.block import BLOCK_MIN_WEIGHTS, SMALLEST_BLOCK_DECAY, block_sgd_epoch
 from ._kernels.conventions import (
+    Adam,
     BlockBuffers,
     ChunkBuffers,
     ExampleBuffers,
@@ -27,7 +28,7 @@ from ._kernels.conventions import (
 )
 from ._kernels.dense import sgd_epoch
 from ._kernels.hogwild import REPLICA_ROWS, hogwild_epoch
-from ._kernels.sparse import compact_features, sparse_momentum_epoch, sparse_sgd_epoch
+from ._kernels.sparse import compact_features, sparse_optimizer_epoch, sparse_sgd_epoch
 
 # Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
 # run near peak, small enough that a chunk's activations stay in cache.
@@ -55,18 +56,26 @@ class Trainer:
     fused first-layer forward product of a call's first example is summed in another
     order, a difference of a few ulps).
 
+    ``optimizer`` is None (plain SGD) or the state of the update rule
+    (:mod:`fastbp._kernels.rules`). Adam's kernels step with the gradient itself
+    (learning rate 1; its own step size is in its state), so the rate is ignored.
+
     Subclasses set ``unit`` (examples per update) and define :meth:`run`.
     """
 
     unit = 1
+    data_loss_scale = 1.0
+    # Batches divide by their weight sum, not their size (scikit-learn's MLP).
+    by_weight = False
 
-    def __init__(self, network, theta, examples, learning_rate, alpha, momentum):
+    def __init__(self, network, theta, examples, learning_rate, alpha, optimizer):
         self.structure = network.structure
         self.theta = theta
         self.examples = examples
         self.learning_rate = float(learning_rate)
         self.alpha = float(alpha)
-        self.momentum = momentum
+        self.optimizer = optimizer
+        self.adam = isinstance(optimizer, Adam)
         self._weight_sums = {}
         self._call_size = max(self.unit, -(-FIRST_REPORT_EXAMPLES // self.unit) * self.unit)
 
@@ -80,11 +89,16 @@ class Trainer:
 
     def __call__(self, order, rate=None, report=None):
         rate = float(self.learning_rate if rate is None else rate)
+        if self.adam:
+            rate = 1.0
         n_order = order.shape[0]
         if report is None:
             data_loss, penalty = self.run(order, rate)
         else:
             data_loss, penalty = self._reported(order, rate, report)
+        data_loss *= self.data_loss_scale
+        if self.by_weight:
+            return (data_loss + penalty) / n_order  # scaled by the kernel
         # Every epoch visits the same set of examples (a permutation of it), so its
         # weight sum is computed once.
         if n_order not in self._weight_sums:
@@ -117,15 +131,15 @@ class Trainer:
 class DenseTrainer(Trainer):
     """Per-example SGD over dense rows: the one-example, block or Hogwild kernel.
 
-    Without momentum, a first layer of ``BLOCK_MIN_WEIGHTS`` or more weights is
+    With plain SGD, a first layer of ``BLOCK_MIN_WEIGHTS`` or more weights is
     trained in blocks of examples (in calls of ``BLOCK_MIN_EXAMPLES`` or more, with
     a decay of at least ``SMALLEST_BLOCK_DECAY``; on each Hogwild thread alike).
     ``n_jobs`` above 1 runs Hogwild! on that many threads (at most one per example
     and Numba's pool).
     """
 
-    def __init__(self, network, theta, examples, learning_rate, alpha, momentum, n_jobs):
-        super().__init__(network, theta, examples, learning_rate, alpha, momentum)
+    def __init__(self, network, theta, examples, learning_rate, alpha, optimizer, n_jobs):
+        super().__init__(network, theta, examples, learning_rate, alpha, optimizer)
         layout = network.layout
         n_samples, n_features = examples.X.shape
         threads = max(1, min(n_jobs, n_samples, numba.config.NUMBA_NUM_THREADS))
@@ -134,10 +148,10 @@ class DenseTrainer(Trainer):
         self.buffers = ExampleBuffers.allocate(layout, n_features, theta.dtype, per_thread)
         sizes = layout.sizes
         self.blocks = None
-        if momentum is None and sizes[0] * sizes[1] >= BLOCK_MIN_WEIGHTS:
+        if optimizer is None and sizes[0] * sizes[1] >= BLOCK_MIN_WEIGHTS:
             self.blocks = BlockBuffers.allocate(sizes[0], sizes[1], theta.dtype, per_thread)
-        # Hogwild without momentum trains replicas; with it, the shared theta.
-        rows = theta.shape[0] if threads > 1 and momentum is None else 0
+        # Hogwild with plain SGD trains replicas; with a state, the shared theta.
+        rows = theta.shape[0] if threads > 1 and optimizer is None else 0
         self.replicas = aligned_rows((threads, REPLICA_ROWS, rows), theta.dtype)
 
     def run(self, order, learning_rate):
@@ -147,14 +161,14 @@ class DenseTrainer(Trainer):
         if self.threads == 1:
             if in_blocks and order.shape[0] >= BLOCK_MIN_EXAMPLES:
                 return block_sgd_epoch(*args, self.blocks)
-            return sgd_epoch(*args, self.momentum)
+            return sgd_epoch(*args, self.optimizer)
         # Both settings belong to the calling thread: set and restored per call.
         previous = numba.get_num_threads()
         numba.set_num_threads(self.threads)
         try:
             with numba.parallel_chunksize(1):
                 blocks = self.blocks if in_blocks else None
-                return hogwild_epoch(*args, self.momentum, blocks, self.replicas)
+                return hogwild_epoch(*args, self.optimizer, blocks, self.replicas)
         finally:
             numba.set_num_threads(previous)
 
@@ -162,47 +176,53 @@ class DenseTrainer(Trainer):
 class SparseTrainer(Trainer):
     """Per-example SGD over CSR rows, on one thread (:mod:`fastbp._kernels.sparse`).
 
-    Without momentum, the features that occur are numbered compactly once per fit
+    With plain SGD, the features that occur are numbered compactly once per fit
     and the epochs run on a feature-major copy of their first-layer weights; with
-    momentum, the dense step runs on theta.
+    an optimiser state (momentum, Adam), the dense step runs on theta.
     """
 
     def __init__(
-        self, network, theta, examples, learning_rate, alpha, momentum, n_features
+        self, network, theta, examples, learning_rate, alpha, optimizer, n_features
     ):
         layout = network.layout
         X = csr(examples.X)
         self.feature_major = None
-        if momentum is None:
+        if optimizer is None:
             features, indices = compact_features(X.indices, n_features)
             X = X._replace(indices=indices)
             weights = np.empty(features.shape[0] * layout.sizes[1], dtype=theta.dtype)
             self.feature_major = FeatureMajor(features, weights)
         super().__init__(
-            network, theta, examples._replace(X=X), learning_rate, alpha, momentum
+            network, theta, examples._replace(X=X), learning_rate, alpha, optimizer
         )
-        # With momentum, x_rows[0] is the dense row the non-zeros are scattered into.
-        dense_row = n_features if momentum is not None else 0
+        # With a state, x_rows[0] is the dense row the non-zeros are scattered into.
+        dense_row = n_features if optimizer is not None else 0
         self.buffers = ExampleBuffers.allocate(layout, dense_row, theta.dtype)
 
     def run(self, order, learning_rate):
         args = (self.examples, order, self.theta, self.structure)
         step = self.step(learning_rate)
-        if self.momentum is None:
+        if self.optimizer is None:
             return sparse_sgd_epoch(*args, step, self.buffers, self.feature_major)
-        return sparse_momentum_epoch(*args, step, self.buffers, self.momentum)
+        return sparse_optimizer_epoch(*args, step, self.buffers, self.optimizer)
 
 
 class BatchTrainer(Trainer):
-    """Mini-batch (or, for ``batch_size >= len(X)``, full-batch) gradient descent."""
+    """Mini-batch (or, for ``batch_size >= len(X)``, full-batch) gradient descent.
+
+    With ``by_weight``, a batch's gradient and L2 term are divided by its weight sum
+    (scikit-learn's MLP), not its size.
+    """
 
     def __init__(
-        self, network, theta, examples, learning_rate, alpha, momentum, batch_size
-    ):
+        self, network, theta, examples, learning_rate, alpha, optimizer, batch_size,
+        by_weight=False,
+    ):  # fmt: skip
         n_samples = examples.X.shape[0]
         self.batch_size = min(batch_size, n_samples)
         self.unit = self.batch_size
-        super().__init__(network, theta, examples, learning_rate, alpha, momentum)
+        self.by_weight = bool(by_weight)
+        super().__init__(network, theta, examples, learning_rate, alpha, optimizer)
         capacity = min(self.batch_size, CHUNK_ROWS)
         self.chunks = ChunkBuffers.allocate(
             network.layout, examples.X.shape[1], examples.Y.shape[1], capacity, theta.dtype
@@ -211,7 +231,7 @@ class BatchTrainer(Trainer):
     def run(self, order, learning_rate):
         return minibatch_epoch(
             self.examples, order, self.theta, self.structure, learning_rate, self.alpha,
-            self.batch_size, self.chunks, self.momentum,
+            self.batch_size, self.chunks, self.optimizer, self.by_weight,
         )  # fmt: skip
 
 
@@ -224,10 +244,10 @@ def make_trainer(
     batch_size,
     learning_rate,
     alpha,
-    momentum=0.0,
-    nesterov=False,
-    velocity=None,
+    optimizer=None,
     n_jobs=1,
+    by_weight=False,
+    data_loss_scale=1.0,
 ):
     """The :class:`Trainer` of one fit: the kernel family its data and settings need.
 
@@ -244,29 +264,80 @@ def make_trainer(
         true gradient).
     learning_rate, alpha : float
         Default step size and L2 penalty.
-    momentum : float, default=0
-        Momentum ``mu`` in ``[0, 1)``; 0 is plain SGD (the seed's rule).
-    nesterov : bool, default=False
-        Nesterov's momentum (scikit-learn's update rule) instead of classical.
-    velocity : ndarray shaped like theta, updated in place; required if momentum > 0
+    optimizer : None, Momentum or Adam, default=None
+        The update rule's state (:mod:`fastbp._kernels.rules`), updated in place;
+        None is plain SGD (the seed's rule). :func:`optimizer_state` builds it.
     n_jobs : int, default=1
         Threads of per-example SGD: more than 1 runs Hogwild!; mini-batches ignore it.
+    by_weight : bool, default=False
+        Divide a batch's gradient by its weight sum instead of its size (scikit-learn's
+        MLP). With ``batch_size=1`` and unequal weights this runs the mini-batch kernel.
+    data_loss_scale : float, default=1
+        Factor of the data term in the returned mean loss (scikit-learn's squared
+        error averages over the outputs: ``1 / n_outputs``).
 
     Returns
     -------
     Trainer
     """
     examples = Examples(X, Y, sample_weight)
-    moving = Momentum.of(velocity, momentum, nesterov) if momentum > 0.0 else None
-    common = (network, theta, examples, learning_rate, alpha, moving)
+    common = (network, theta, examples, learning_rate, alpha, optimizer)
+    unequal = by_weight and bool(np.any(sample_weight != sample_weight[:1]))
     if sparse.issparse(X):
-        if batch_size != 1 or n_jobs != 1:
+        if batch_size != 1 or n_jobs != 1 or unequal:
             raise ValueError(
                 "Sparse X trains with per-example SGD on one thread: batch_size=1 and "
-                f"n_jobs=1 (got batch_size={batch_size}, n_jobs={n_jobs}). Use those, "
-                "or pass a dense X (X.toarray()) for mini-batches or Hogwild."
+                f"n_jobs=1 (got batch_size={batch_size}, n_jobs={n_jobs})"
+                + (", and without sample weights" if unequal else "")
+                + ". Use those, or pass a dense X (X.toarray()) for mini-batches or "
+                "Hogwild."
             )
-        return SparseTrainer(*common, X.shape[1])
-    if batch_size == 1:
-        return DenseTrainer(*common, n_jobs)
-    return BatchTrainer(*common, batch_size)
+        trainer = SparseTrainer(*common, X.shape[1])
+    elif batch_size == 1 and not unequal:
+        trainer = DenseTrainer(*common, n_jobs)
+    else:
+        trainer = BatchTrainer(*common, batch_size, by_weight)
+    trainer.data_loss_scale = float(data_loss_scale)
+    return trainer
+
+
+def optimizer_state(
+    solver, theta, *, momentum=0.0, nesterov=False, beta_1=0.9, beta_2=0.999,
+    epsilon=1e-8, learning_rate=None, previous=None,
+):  # fmt: skip
+    """The state of ``solver``'s update rule for ``theta``, or None for plain SGD.
+
+    ``'sgd'`` with ``momentum > 0`` is :class:`Momentum` (Nesterov's with
+    ``nesterov``); ``'adam'`` is :class:`Adam` with step size ``learning_rate``.
+    The state's arrays are new (zero), or copies of ``previous`` (an earlier state
+    of the same rule and size: a ``partial_fit`` goes on with it), so a failed call
+    leaves ``previous`` as it was.
+    """
+    if solver == "adam":
+        if isinstance(previous, Adam) and previous.first.shape == theta.shape:
+            first, second = (_aligned_like(a, theta) for a in previous[:2])
+            updates = previous.updates.copy()
+        else:
+            first, second = (_aligned_like(None, theta) for _ in range(2))
+            updates = np.zeros(1, dtype=np.int64)
+        return Adam.of(first, second, updates, learning_rate, beta_1, beta_2, epsilon)
+    if momentum == 0.0:
+        return None
+    same = isinstance(previous, Momentum) and previous.velocity.shape == theta.shape
+    velocity = _aligned_like(previous.velocity if same else None, theta)
+    return Momentum.of(velocity, momentum, nesterov)
+
+
+def state_arrays(optimizer):
+    """The arrays of an optimiser state (none for plain SGD): what a fit saves and
+    restores beside theta."""
+    if optimizer is None:
+        return ()
+    return tuple(field for field in optimizer if isinstance(field, np.ndarray))
+
+
+def _aligned_like(values, theta):
+    """An aligned array shaped like theta, holding ``values`` (zeros if None)."""
+    result = aligned_empty(theta.shape[0], theta.dtype)
+    result[:] = 0.0 if values is None else values
+    return result

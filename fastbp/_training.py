@@ -60,7 +60,8 @@ def train(
     power_t=0.5,
     indices=None,
     validate=None,
-    velocity=None,
+    state=(),
+    lines="fastbp",
 ):
     """Run up to ``max_epochs`` epochs of ``trainer``; returns ``(epochs_run, converged)``.
 
@@ -80,11 +81,16 @@ def train(
 
     An epoch that ends with a non-finite loss or weights raises
     :class:`TrainingDiverged`. If an earlier epoch of this call ended finite, ``theta``
-    (and ``velocity``) are first put back to the state after it (with ``validate``,
-    to the best-scoring epoch's weights) and ``progress`` ends with that epoch, so
-    the caller can keep them; otherwise they hold garbage and the caller must fall
-    back on its own copy. ``TrainingDiverged.kept_epochs`` says which case it was.
+    (and the optimiser's ``state`` arrays) are first put back to the state after it
+    (with ``validate``, to the best-scoring epoch's weights) and ``progress`` ends with
+    that epoch, so the caller can keep them; otherwise they hold garbage and the caller
+    must fall back on its own copy. ``TrainingDiverged.kept_epochs`` says which case it
+    was.
     A non-finite validation score is recorded as NaN and counts as no improvement.
+
+    With ``verbose``, each epoch prints a line: fastbp's (loss, validation score and
+    loss, examples/s, elapsed time), or with ``lines='sklearn'`` scikit-learn's MLP
+    lines (``Iteration N, loss = ...`` and ``Validation score: ...``).
     """
     if indices is None:
         order = np.arange(n_samples, dtype=np.int64)
@@ -101,8 +107,8 @@ def train(
         for epoch_index in range(max_epochs):
             if epoch_index > 0:
                 if last_good is None:
-                    last_good = [a.copy() for a in (theta, velocity) if a is not None]
-                for saved, a in zip(last_good, (theta, velocity)):
+                    last_good = [a.copy() for a in (theta, *state)]
+                for saved, a in zip(last_good, (theta, *state)):
                     saved[:] = a
             if shuffle:
                 rng.shuffle(order)
@@ -114,9 +120,13 @@ def train(
             elapsed = time.perf_counter() - started
             if not (np.isfinite(loss) and np.isfinite(theta).all()):
                 # progress still describes the previous epoch: it is updated below.
-                _diverged(loss, theta, velocity, epoch_index, progress, last_good, best)
+                _diverged(loss, theta, state, epoch_index, progress, last_good, best)
             line = _record_epoch(progress, loss, n_samples, tol, validate, theta, best)
-            if verbose:
+            if verbose and lines == "sklearn":
+                print(f"Iteration {len(progress.loss_curve)}, loss = {loss:.8f}")
+                if validate is not None:
+                    print(f"Validation score: {progress.validation_scores[-1]:f}")
+            elif verbose:
                 rate = n_samples / elapsed if elapsed > 0 else float("inf")
                 total = time.perf_counter() - fit_started
                 line = f"{line}, {rate:,.0f} examples/s, {total:.2f} s"
@@ -208,14 +218,14 @@ def _progress_bar(epoch, started):
     return report
 
 
-def _diverged(loss, theta, velocity, finished, progress, last_good, best):
+def _diverged(loss, theta, state, finished, progress, last_good, best):
     """Put back the last finite epoch's state (if this call ran one) and raise."""
     epoch = len(progress.loss_curve) + 1
     what = "finite" if np.isfinite(theta).all() else "no longer finite"
     if finished == 0:
         outcome = "The model was left as it was before this call."
     else:
-        for saved, a in zip(last_good, (theta, velocity)):
+        for saved, a in zip(last_good, (theta, *state)):
             a[:] = saved
         outcome = (
             f"The model keeps the weights after epoch {epoch - 1}, the last finite one."

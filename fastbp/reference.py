@@ -131,6 +131,8 @@ def epoch(
     momentum=0.0,
     nesterov=False,
     velocity=None,
+    adam=None,
+    by_weight=False,
 ):
     """One epoch of (mini-batch) gradient descent; returns new params and the loss.
 
@@ -143,6 +145,16 @@ def epoch(
     ``u = lr * (sum_i s_i dE_i/dw + alpha w) / |B|`` moves a velocity ``m <- mu m - u``
     and then ``w <- w + m`` (classical) or ``w <- w + mu m - u`` (Nesterov).
     ``velocity`` is a list of ``(mW, mb)`` arrays updated in place.
+
+    With ``adam`` (scikit-learn's Adam optimiser), a dict with ``beta_1, beta_2,
+    epsilon``, the update count ``t`` and the moments ``m, v`` (lists of ``(W, b)``
+    arrays), all updated in place: each batch's gradient ``g = (sum_i s_i dE_i/dw +
+    alpha w) / |B|`` moves ``m <- beta_1 m + (1 - beta_1) g``, ``v <- beta_2 v +
+    (1 - beta_2) g^2``, and ``w <- w - lr_t m / (sqrt(v) + epsilon)`` with
+    ``lr_t = lr sqrt(1 - beta_2^t) / (1 - beta_1^t)`` after ``t <- t + 1``.
+
+    With ``by_weight`` (scikit-learn's MLP), ``|B|`` above is the batch's weight sum
+    ``sum_B s_i``, and its loss terms are scaled by ``|B| / sum_B s_i``.
     """
     params = [(W.copy(), b.copy()) for W, b in params]
     data_loss = 0.0
@@ -150,18 +162,43 @@ def epoch(
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         total = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+        batch_loss = 0.0
         for i in batch:
             grads, example_loss = gradients(params, X[i], Y[i], hidden, out_name, loss_name)
-            data_loss += sample_weight[i] * example_loss
+            batch_loss += sample_weight[i] * example_loss
             for (gW, gb), (dW, db) in zip(total, grads):
                 gW += sample_weight[i] * dW
                 gb += sample_weight[i] * db
-        penalty += 0.5 * alpha * sum(np.sum(W**2) for W, _ in params)
-        steps = [
-            (learning_rate * (gW + alpha * W) / len(batch), learning_rate * gb / len(batch))
+        batch_penalty = 0.5 * alpha * sum(np.sum(W**2) for W, _ in params)
+        divisor = len(batch)
+        if by_weight:
+            divisor = sum(sample_weight[i] for i in batch)
+        scale = len(batch) / divisor
+        data_loss += scale * batch_loss
+        penalty += scale * batch_penalty
+        gradient = [
+            ((gW + alpha * W) / divisor, gb / divisor)
             for (W, b), (gW, gb) in zip(params, total)
         ]
-        if momentum > 0.0:
+        steps = [(learning_rate * gW, learning_rate * gb) for gW, gb in gradient]
+        if adam is not None:
+            adam["t"] += 1
+            t, beta_1, beta_2 = adam["t"], adam["beta_1"], adam["beta_2"]
+            rate = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+            steps = []
+            for (mW, mb), (vW, vb), (gW, gb) in zip(adam["m"], adam["v"], gradient):
+                for m, v, g in ((mW, vW, gW), (mb, vb, gb)):
+                    m *= beta_1
+                    m += (1 - beta_1) * g
+                    v *= beta_2
+                    v += (1 - beta_2) * g**2
+                steps.append(
+                    tuple(
+                        rate * m / (np.sqrt(v) + adam["epsilon"])
+                        for m, v in ((mW, vW), (mb, vb))
+                    )
+                )
+        elif momentum > 0.0:
             for (mW, mb), (uW, ub) in zip(velocity, steps):
                 mW *= momentum
                 mW -= uW

@@ -231,7 +231,9 @@ def test_divergence_after_finite_epochs_keeps_the_last_finite_one(momentum):
     np.testing.assert_array_equal(est._theta, stopped._theta)
     np.testing.assert_array_equal(est.loss_curve_, stopped.loss_curve_)
     if momentum:
-        np.testing.assert_array_equal(est._velocity, stopped._velocity)
+        np.testing.assert_array_equal(
+            est._optimizer_state.velocity, stopped._optimizer_state.velocity
+        )
     assert np.isfinite(est.predict(X_scaled)).all()
 
 

@@ -17,7 +17,7 @@ from fastbp._kernels.conventions import (
     Momentum,
     Step,
 )
-from fastbp._trainers import make_trainer
+from fastbp._trainers import make_trainer, optimizer_state
 
 
 def reference_params(network, theta):
@@ -182,20 +182,9 @@ def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
         network, theta, X, Y, sample_weight = make_problem(
             rng, sizes, "relu", "log_loss", "logistic", n_samples=8
         )
-        velocity = np.zeros_like(theta)
+        state = optimizer_state("sgd", theta, momentum=momentum)
         epoch = make_trainer(
-            network,
-            theta,
-            X,
-            Y,
-            sample_weight,
-            1,
-            0.01,
-            alpha,
-            momentum,
-            False,
-            velocity,
-            n_jobs,
+            network, theta, X, Y, sample_weight, 1, 0.01, alpha, state, n_jobs
         )
         n_examples = 3 if kernel.endswith("3 examples") else 8
         epoch(np.arange(n_examples))
@@ -312,7 +301,15 @@ def test_momentum_epochs_match_reference(rng, loss, out, batch_size, nesterov):
     trained = theta.copy()
     velocity = np.zeros_like(theta)
     epoch = make_trainer(
-        network, trained, X, Y, sample_weight, batch, 0.01, 0.01, 0.9, nesterov, velocity
+        network,
+        trained,
+        X,
+        Y,
+        sample_weight,
+        batch,
+        0.01,
+        0.01,
+        Momentum.of(velocity, 0.9, nesterov),
     )
     for _ in range(2):
         order = rng.permutation(X.shape[0]).astype(np.int64)
@@ -336,6 +333,50 @@ def test_momentum_epochs_match_reference(rng, loss, out, batch_size, nesterov):
     np.testing.assert_allclose(velocity, flatten(velocity_ref), rtol=1e-8, atol=1e-13)
 
 
+def adam_reference(params):
+    """The reference's Adam state for ``params`` (all zero, t = 0)."""
+    zeros = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+    return {
+        "t": 0, "beta_1": 0.8, "beta_2": 0.95, "epsilon": 1e-6,
+        "m": zeros, "v": [(W.copy(), b.copy()) for W, b in zeros],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("by_weight", [False, True])
+@pytest.mark.parametrize("batch_size", [1, 7, "full"])
+@pytest.mark.parametrize("loss,out", LOSS_OUTPUTS)
+def test_adam_epochs_match_reference(rng, loss, out, batch_size, by_weight):
+    # Two epochs in two calls: the moments and the update count carry across calls.
+    # Unequal weights with by_weight run batch_size=1 through the mini-batch kernel.
+    sizes = random_sizes(rng, 2, out)
+    network, theta, X, Y, sample_weight = make_problem(rng, sizes, "tanh", loss, out)
+    batch = X.shape[0] if batch_size == "full" else batch_size
+    params = reference_params(network, theta)
+    adam = adam_reference(params)
+    trained = theta.copy()
+    state = optimizer_state(
+        "adam", trained, beta_1=0.8, beta_2=0.95, epsilon=1e-6, learning_rate=0.01
+    )
+    epoch = make_trainer(
+        network, trained, X, Y, sample_weight, batch, 0.01, 0.01, state,
+        by_weight=by_weight,
+    )  # fmt: skip
+    for _ in range(2):
+        order = rng.permutation(X.shape[0]).astype(np.int64)
+        params, data_loss, penalty = reference.epoch(
+            params, X, Y, order, sample_weight, *names(network), 0.01, 0.01, batch,
+            adam=adam, by_weight=by_weight,
+        )  # fmt: skip
+        loss_value = epoch(order)
+    expected = flatten(params)
+    assert np.max(np.abs(trained - expected)) <= 1e-10 * np.max(np.abs(expected))
+    assert state.updates[0] == adam["t"]
+    np.testing.assert_allclose(state.first, flatten(adam["m"]), rtol=1e-8, atol=1e-13)
+    np.testing.assert_allclose(state.second, flatten(adam["v"]), rtol=1e-8, atol=1e-15)
+    if by_weight:
+        assert loss_value == pytest.approx((data_loss + penalty) / len(order), rel=1e-10)
+
+
 @pytest.mark.parametrize("kernel", ["one example", "momentum", "blocks"])
 def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
     # Parts longer than a merge run: without momentum, a thread trains its replica in
@@ -347,7 +388,7 @@ def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
     )
     order = rng.permutation(X.shape[0]).astype(np.int64)
     examples = Examples(X, Y, sample_weight)
-    step = Step(0.1, 0.999, 0.01)
+    step = Step.of(0.1, 0.01, np.float64)
 
     def run(threads, parts):
         """Hogwild on ``threads`` threads, or the serial kernel over ``parts``."""

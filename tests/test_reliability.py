@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from fastbp import FastBPClassifier, reference
 from fastbp._functions import ACTIVATIONS
-from fastbp._trainers import make_trainer
+from fastbp._trainers import make_trainer, optimizer_state
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -43,12 +43,16 @@ def test_predict_from_four_threads_matches_serial():
     batch_size=st.integers(1, 12),
     dtype=st.sampled_from([np.float64, np.float32]),
     alpha=st.sampled_from([0.0, 1e-3]),
-    momentum=st.sampled_from([0.0, 0.5]),
+    rule=st.sampled_from(["sgd", "momentum", "adam"]),
     seed=st.integers(0, 2**31 - 1),
 )
 def test_fuzz_kernels_match_reference(
-    n_hidden, width, n_in, n_samples, hidden, pair, batch_size, dtype, alpha, momentum, seed
+    n_hidden, width, n_in, n_samples, hidden, pair, batch_size, dtype, alpha, rule, seed
 ):
+    # Adam with an epsilon of 1e-3: with 1e-8 its first step is sign(g) * lr, and the
+    # sign of a gradient that is zero but for rounding differs between float32 and
+    # float64.
+    momentum = 0.5 if rule == "momentum" else 0.0
     rng = np.random.default_rng(seed)
     loss, out = pair
     n_out = max(2, width % 4 + 1) if out == "softmax" else width % 3 + 1
@@ -67,6 +71,11 @@ def test_fuzz_kernels_match_reference(
         for k in range(layout.n_weight_layers)
     ]
     velocity_ref = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+    adam = None
+    if rule == "adam":
+        zeros = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+        adam = {"t": 0, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-3, "m": zeros,
+                "v": [(W.copy(), b.copy()) for W, b in zeros]}  # fmt: skip
     expected, _, _ = reference.epoch(
         params,
         X.astype(np.float64),
@@ -82,21 +91,15 @@ def test_fuzz_kernels_match_reference(
         momentum=momentum,
         nesterov=True,
         velocity=velocity_ref,
+        adam=adam,
     )
     trained = theta.copy()
-    velocity = np.zeros_like(theta)
+    state = optimizer_state(
+        "adam" if rule == "adam" else "sgd", trained, momentum=momentum, nesterov=True,
+        epsilon=1e-3, learning_rate=0.01,
+    )  # fmt: skip
     loss_value = make_trainer(
-        network,
-        trained,
-        X,
-        Y,
-        sample_weight,
-        batch_size,
-        0.01,
-        alpha,
-        momentum,
-        True,
-        velocity,
+        network, trained, X, Y, sample_weight, batch_size, 0.01, alpha, state
     )(order)
     assert np.isfinite(loss_value)
     flat = np.concatenate([np.concatenate([W.ravel(), b]) for W, b in expected])

@@ -21,9 +21,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
         (1, 600, ""),
         (16, 20, ""),
         (1, 600, "n_jobs=2"),
-        (1, 600, "n_jobs=2, momentum=0.9, velocity=np.zeros_like(theta)"),
+        (1, 600, "n_jobs=2, optimizer=optimizer_state('sgd', theta, momentum=0.9)"),
+        (1, 600, "optimizer=optimizer_state('adam', theta, learning_rate=1e-3)"),
+        (16, 20, "optimizer=optimizer_state('adam', theta, learning_rate=1e-3)"),
         (1, 20, "sparse"),
-        (1, 20, "sparse, momentum=0.9, velocity=np.zeros_like(theta)"),
+        (1, 20, "sparse, optimizer=optimizer_state('sgd', theta, momentum=0.9)"),
+        (1, 20, "sparse, optimizer=optimizer_state('adam', theta, learning_rate=1e-3)"),
     ],
 )
 def test_kernels_allocate_nothing_per_example(batch_size, n_features, extra):
@@ -40,7 +43,7 @@ def test_kernels_allocate_nothing_per_example(batch_size, n_features, extra):
         from scipy import sparse
         from fastbp._functions import ACTIVATIONS, LOSSES
         from fastbp._network import Layout, Network, init_theta
-        from fastbp._trainers import make_trainer
+        from fastbp._trainers import make_trainer, optimizer_state
 
         rng = np.random.default_rng(0)
         network = Network(Layout(({n_features}, 16, 8, 3)), ACTIVATIONS["tanh"],

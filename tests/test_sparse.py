@@ -9,7 +9,7 @@ from fastbp import FastBPClassifier, FastBPRegressor
 from fastbp._kernels import batch
 from fastbp._kernels import sparse as sparse_kernel
 from fastbp._kernels.conventions import csr
-from fastbp._trainers import make_trainer
+from fastbp._trainers import make_trainer, optimizer_state, state_arrays
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -23,12 +23,12 @@ def sparse_problem(rng, sizes, n_samples=60, density=0.2):
     return network, theta, sparse.csr_matrix(X), Y, sample_weight
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("rule", ["sgd", "momentum", "adam"])
 @pytest.mark.parametrize("alpha", [0.0, 0.01, 2.0])
 @pytest.mark.parametrize(
     "sizes", [(30, 1), (30, 3), (30, 6, 2), (30, 5, 4, 3), (70, 35, 2)]
 )
-def test_sparse_epochs_equal_dense_epochs(rng, sizes, alpha, momentum):
+def test_sparse_epochs_equal_dense_epochs(rng, sizes, alpha, rule):
     # alpha=2 with a step of 0.05 shrinks the lazy scale below SMALLEST_SCALE many
     # times an epoch, so its folding into the weights is exercised too. A first
     # layer of one unit runs on theta itself, wider ones (without momentum) on a
@@ -38,12 +38,16 @@ def test_sparse_epochs_equal_dense_epochs(rng, sizes, alpha, momentum):
     results = []
     for data in (X, X.toarray()):
         trained = theta.copy()
-        velocity = np.zeros_like(theta)
-        epoch = make_trainer(
-            network, trained, data, Y, sample_weight, 1, 0.05, alpha, momentum, True,
-            velocity,
+        state = optimizer_state(
+            "adam" if rule == "adam" else "sgd", trained,
+            momentum=0.9 if rule == "momentum" else 0.0, nesterov=True,
+            learning_rate=0.05,
         )  # fmt: skip
+        epoch = make_trainer(
+            network, trained, data, Y, sample_weight, 1, 0.05, alpha, state
+        )
         losses = [epoch(order) for order in orders]
+        velocity = np.concatenate(state_arrays(state)[:2]) if state else np.zeros(1)
         results.append((trained, velocity, losses))
     (sparse_theta, sparse_velocity, sparse_losses), (theta_, velocity_, losses) = results
     assert np.max(np.abs(sparse_theta - theta_)) <= 1e-10 * np.max(np.abs(theta_))

@@ -18,7 +18,7 @@ from .._functions import (
     output_delta,
 )
 from .layers import copy
-from .rules import momentum_velocity, momentum_weight, sgd_update
+from .rules import begin_update, sgd_update, state_rows, step_weight
 
 
 @njit(**inline_options)
@@ -149,24 +149,23 @@ def gather(examples, order, start, stop, chunks):
 
 
 @njit(**inline_options)
-def step_range(theta, gradient, start, stop, step_size, decay, momentum):
+def step_range(theta, gradient, start, stop, step_size, l2_step, optimizer):
     """Update ``theta[start:stop]`` by its summed ``gradient`` times ``step_size``
-    (the batch's mean step), the weights kept at ``decay`` (1 for biases)."""
-    if momentum is None:
+    (the batch's mean step) and the L2 step ``l2_step * theta`` (0 for biases)."""
+    if optimizer is None:
+        decay = 1.0 - l2_step
         for k in range(start, stop):
             theta[k] = sgd_update(theta[k], decay, step_size * gradient[k])
     else:
-        velocity, mu, keep, lookahead = momentum
-        l2_step = 1.0 - decay
-        for k in range(start, stop):
-            u = step_size * gradient[k] + l2_step * theta[k]
-            m = momentum_velocity(velocity[k], u, mu)
-            velocity[k] = m
-            theta[k] = momentum_weight(theta[k], m, u, keep, lookahead)
+        rows = state_rows(optimizer, start, stop)
+        for k in range(stop - start):
+            w = theta[start + k]
+            u = step_size * gradient[start + k] + l2_step * w
+            theta[start + k] = step_weight(optimizer, rows, k, w, u)
 
 
 @njit(**inline_options)
-def apply_batch_step(theta, structure, gradient, step_size, alpha, momentum):
+def apply_batch_step(theta, structure, gradient, step_size, alpha, optimizer):
     """One update of every parameter by its summed ``gradient`` times ``step_size``,
     with L2 on the weights; returns ``alpha / 2 ||W||^2`` of the weights before it."""
     sizes, weight_offsets, bias_offsets = (
@@ -174,7 +173,8 @@ def apply_batch_step(theta, structure, gradient, step_size, alpha, momentum):
         structure.weight_offsets,
         structure.bias_offsets,
     )
-    decay = 1.0 - step_size * alpha
+    begin_update(optimizer)
+    l2_step = step_size * alpha
     penalty = 0.0
     for layer in range(sizes.shape[0] - 1):
         w_start = weight_offsets[layer]
@@ -184,26 +184,32 @@ def apply_batch_step(theta, structure, gradient, step_size, alpha, momentum):
             for k in range(w_start, b_start):
                 squared_norm += theta[k] * theta[k]
             penalty += 0.5 * alpha * squared_norm
-        step_range(theta, gradient, w_start, b_start, step_size, decay, momentum)
+        step_range(theta, gradient, w_start, b_start, step_size, l2_step, optimizer)
         b_stop = b_start + sizes[layer + 1]
-        step_range(theta, gradient, b_start, b_stop, step_size, 1.0, momentum)
+        step_range(theta, gradient, b_start, b_stop, step_size, 0.0, optimizer)
     return penalty
 
 
 @njit(**jit_options)
 def minibatch_epoch(
-    examples, order, theta, structure, learning_rate, alpha, batch_size, chunks, momentum
-):
+    examples, order, theta, structure, learning_rate, alpha, batch_size, chunks,
+    optimizer, by_weight,
+):  # fmt: skip
     """One epoch of mini-batch gradient descent over ``examples`` in ``order``.
 
     Each batch of ``batch_size`` examples (the last one may be smaller) is processed
     in chunks of the buffers' capacity whose gradients are summed; one update per
-    batch applies the batch's mean gradient (:func:`apply_batch_step`).
+    batch applies the batch's mean gradient (:func:`apply_batch_step`), by the rule
+    of ``optimizer`` (None: plain SGD; else a state of :mod:`fastbp._kernels.rules`).
     ``batch_size >= len(order)`` is the true gradient. Returns
     ``(data_loss, penalty)`` as ``sgd_epoch``; the penalty adds
     ``alpha / 2 ||W||^2`` once per batch (``|B|`` examples times
-    ``alpha / (2 |B|)``). ``momentum`` is None or a
-    :class:`~fastbp._kernels.conventions.Momentum`.
+    ``alpha / (2 |B|)``).
+
+    With ``by_weight``, a batch's gradient and L2 term are divided by the sum of its
+    sample weights instead of its size (scikit-learn's MLP), and its loss terms are
+    scaled by ``|B| / sum_B s_i`` so that they add up to scikit-learn's
+    ``loss_curve_`` (which divides their sum by the number of examples).
     """
     n_examples = order.shape[0]
     capacity = chunks.inputs.shape[0]
@@ -211,17 +217,26 @@ def minibatch_epoch(
     penalty = 0.0
     for batch_start in range(0, n_examples, batch_size):
         batch_stop = min(batch_start + batch_size, n_examples)
+        batch_loss = 0.0
+        weight_sum = 0.0
         for start in range(batch_start, batch_stop, capacity):
             stop = min(start + capacity, batch_stop)
             inputs, targets, sample_weights = gather(examples, order, start, stop, chunks)
-            data_loss += accumulate_gradient(
+            batch_loss += accumulate_gradient(
                 inputs, targets, sample_weights, theta, structure, chunks,
                 start == batch_start,
             )  # fmt: skip
-        step_size = learning_rate / (batch_stop - batch_start)
-        penalty += apply_batch_step(
-            theta, structure, chunks.gradient, step_size, alpha, momentum
+            if by_weight:
+                for r in range(stop - start):
+                    weight_sum += sample_weights[r]
+        n_batch = batch_stop - batch_start
+        divisor = weight_sum if by_weight else n_batch
+        batch_penalty = apply_batch_step(
+            theta, structure, chunks.gradient, learning_rate / divisor, alpha, optimizer
         )
+        scale = n_batch / divisor if by_weight else 1.0
+        data_loss += scale * batch_loss
+        penalty += scale * batch_penalty
     return data_loss, penalty
 
 

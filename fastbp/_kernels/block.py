@@ -169,7 +169,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
     X, Y, sample_weights = examples
     outs, deltas = buffers.outs, buffers.deltas
     x_blocks, products, pending, gram, current = blocks
-    learning_rate, decay, alpha = step
+    learning_rate, decay, alpha = step.learning_rate, step.decay, step.alpha
     sizes, weight_offsets, bias_offsets, unit_offsets = (
         structure.sizes,
         structure.weight_offsets,

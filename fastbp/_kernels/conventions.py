@@ -6,7 +6,7 @@ type again in a new process). Kernels unpack a group once, at their top. Python 
 builds them with the ``allocate`` constructors below, which is also how the tests
 build kernel calls.
 
-Optional parts that a kernel must prune at compile time (momentum, the block
+Optional parts that a kernel must prune at compile time (the optimiser, the block
 buffers of Hogwild, the sparse feature-major copy) are not fields: they stay
 top-level arguments that are ``None`` when unused, so that Numba compiles a variant
 without the branch (see ``docs/architecture.md``, "Numba rules").
@@ -71,15 +71,19 @@ class Step(NamedTuple):
 
     learning_rate: float  # in theta's dtype: float32 models never compute in float64
     decay: float  # 1 - learning_rate * alpha, theta's dtype: the factor weights keep
+    l2_step: float  # learning_rate * alpha, theta's dtype: the L2 part of a step
     alpha: float  # the L2 penalty (float64), for the loss's L2 term
 
     @classmethod
     def of(cls, learning_rate, alpha, dtype):
-        """The step of ``learning_rate`` and ``alpha`` for a theta of ``dtype``."""
-        dtype = np.dtype(dtype)
-        return cls(
-            dtype.type(learning_rate), dtype.type(1.0 - learning_rate * alpha), float(alpha)
-        )
+        """The step of ``learning_rate`` and ``alpha`` for a theta of ``dtype``.
+
+        ``l2_step`` is computed as a product, not as ``1 - decay`` (in float32 that
+        difference keeps a few bits of it).
+        """
+        kind = np.dtype(dtype).type
+        l2_step = learning_rate * alpha
+        return cls(kind(learning_rate), kind(1.0 - l2_step), kind(l2_step), float(alpha))
 
 
 class Momentum(NamedTuple):
@@ -96,6 +100,35 @@ class Momentum(NamedTuple):
         keep, lookahead = (mu, 1.0) if nesterov else (1.0, 0.0)
         kind = velocity.dtype.type
         return cls(velocity, kind(mu), kind(keep), kind(lookahead))
+
+
+class Adam(NamedTuple):
+    """Optimiser state of Adam, scikit-learn's ``AdamOptimizer`` (:mod:`.rules`).
+
+    The kernels step it with the gradient itself (their :class:`Step` has
+    ``learning_rate`` 1); its own step size is ``learning_rate`` with the bias
+    correction of update ``t``, set by :func:`fastbp._kernels.rules.begin_update`.
+    """
+
+    first: np.ndarray  # m, the moving mean of the gradient: shaped like theta
+    second: np.ndarray  # v, the moving mean of its square: shaped like theta
+    updates: np.ndarray  # int64 (1,): t, the updates so far (kept across calls)
+    rate: np.ndarray  # (1,) float64: the step size of update t, bias-corrected
+    learning_rate: float  # learning_rate_init (float64)
+    beta_1: float  # float64: the decay of m (and, as beta_1 ** t, its correction)
+    beta_2: float  # float64: the decay of v
+    epsilon: float  # theta's dtype: added to sqrt(v)
+
+    @classmethod
+    def of(cls, first, second, updates, learning_rate, beta_1, beta_2, epsilon):
+        """Adam's state on the moments ``first`` and ``second`` (theta's dtype,
+        updated in place) after ``updates`` (an int64 array of one, advanced in
+        place)."""
+        kind = first.dtype.type
+        return cls(
+            first, second, updates, np.zeros(1), float(learning_rate), float(beta_1),
+            float(beta_2), kind(epsilon),
+        )  # fmt: skip
 
 
 class ExampleBuffers(NamedTuple):

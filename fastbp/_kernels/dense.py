@@ -11,11 +11,12 @@ from numba import njit
 
 from .._functions import activate, derivative, example_loss, jit_options, output_delta
 from .layers import copy, forward_layer, update_layer
+from .rules import begin_update
 from .step import backward_above_first
 
 
 @njit(**jit_options)
-def sgd_epoch(examples, order, theta, structure, step, buffers, momentum):
+def sgd_epoch(examples, order, theta, structure, step, buffers, optimizer):
     """One epoch of per-example SGD over ``examples`` in ``order`` (theta in place).
 
     Each example: forward pass, output delta, then from the last layer down one fused
@@ -27,8 +28,8 @@ def sgd_epoch(examples, order, theta, structure, step, buffers, momentum):
     ``step`` is a :class:`~fastbp._kernels.conventions.Step`, ``buffers``
     :class:`~fastbp._kernels.conventions.ExampleBuffers` (the current and the next
     example are copied into its aligned ``x_rows``, so the inner loops read aligned
-    inputs whatever X's alignment), ``momentum`` None (plain SGD) or a
-    :class:`~fastbp._kernels.conventions.Momentum`.
+    inputs whatever X's alignment), ``optimizer`` None (plain SGD) or an optimiser
+    state (:mod:`fastbp._kernels.rules`), which takes one update per example.
 
     Returns
     -------
@@ -75,6 +76,7 @@ def sgd_epoch(examples, order, theta, structure, step, buffers, momentum):
         output_delta(loss_code, out_code, out, target, weight, out_delta)
 
         # Backward and update, last layer first.
+        begin_update(optimizer)
         if squared is not None:
             squared[0] = 0.0
         for layer in range(n_layers - 1, 0, -1):
@@ -84,7 +86,7 @@ def sgd_epoch(examples, order, theta, structure, step, buffers, momentum):
             delta = deltas[unit_offsets[layer] : unit_offsets[layer + 1]]
             update_layer(
                 theta, structure, layer, inputs, delta, step, squared, dE_do, None,
-                None, momentum,
+                None, optimizer,
             )  # fmt: skip
             for k in range(dE_do.shape[0]):
                 dE_do[k] *= derivative(hidden_code, inputs[k])
@@ -96,7 +98,7 @@ def sgd_epoch(examples, order, theta, structure, step, buffers, momentum):
             copy(ahead, X[order[position + 1]])
         update_layer(
             theta, structure, 0, x, first_delta, step, squared, None, ahead, first_net,
-            momentum,
+            optimizer,
         )  # fmt: skip
         if squared is not None:
             penalty += 0.5 * step.alpha * squared[0]

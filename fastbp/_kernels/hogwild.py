@@ -71,7 +71,7 @@ def thread_blocks(blocks, thread):
 
 @njit(parallel=True, **jit_options)
 def hogwild_epoch(
-    examples, order, theta, structure, step, buffers, momentum, blocks, replicas
+    examples, order, theta, structure, step, buffers, optimizer, blocks, replicas
 ):
     """One epoch of lock-free parallel per-example SGD (see the module's docstring).
 
@@ -87,13 +87,13 @@ def hogwild_epoch(
     after each run (:func:`merge`). Merges from different threads race, so results
     are not bit-reproducible.
 
-    With ``momentum`` (``replicas`` is then unused), the threads step the shared
-    ``theta`` and velocity directly, as in the original Hogwild!: a velocity is a
+    With an ``optimizer`` state (``replicas`` is then unused), the threads step the
+    shared ``theta`` and state directly, as in the original Hogwild!: a velocity is a
     state, not a sum of steps, so two threads' changes to it cannot be merged by
     adding them (that doubles it).
 
     The serial kernel is :func:`fastbp._kernels.dense.sgd_epoch` if ``blocks`` is
-    None, else :func:`fastbp._kernels.block.block_sgd_epoch` (without momentum; the
+    None, else :func:`fastbp._kernels.block.block_sgd_epoch` (plain SGD only; the
     ``scale`` of its first layer is the replica's own, so L2 is allowed). Returns
     the summed ``(data_loss, penalty)`` of all parts.
     """
@@ -107,10 +107,10 @@ def hogwild_epoch(
         part_stop = (part + 1) * n_examples // n_parts
         thread = get_thread_id()
         own = thread_buffers(buffers, thread)
-        if momentum is not None:
+        if optimizer is not None:
             result = sgd_epoch(
                 examples, order[part_start:part_stop], theta, structure, step, own,
-                momentum,
+                optimizer,
             )  # fmt: skip
             losses[part], penalties[part] = result
         else:

@@ -9,7 +9,7 @@ vector ``theta`` (layer ``l``'s weights are a C-ordered ``(n_out, n_in)`` block 
 from numba import njit
 
 from .._functions import inline_options, jit_options
-from .rules import momentum_velocity, momentum_weight, sgd_update
+from .rules import sgd_update, state_rows, step_weight
 
 # Rows of a weight block processed together: their deltas share one pass over the
 # layer's inputs (and, going back, one read-modify-write of dE/do per input).
@@ -85,16 +85,16 @@ def forward_layer(theta, structure, layer, inputs, outs):
 
 @njit(**jit_options)
 def update_parameters(
-    theta, w_start, n_out, n_in, inputs, delta, step, squared, dE_do, ahead, net, momentum
+    theta, w_start, n_out, n_in, inputs, delta, step, squared, dE_do, ahead, net, optimizer
 ):
     """One step of a layer's ``(n_out, n_in)`` weights at ``theta[w_start]`` and the
     ``n_out`` biases after them.
 
     Each weight takes the step ``g = learning_rate * delta[j] * inputs[i]`` by
-    :func:`fastbp._kernels.rules.sgd_update` (with ``step.decay``) or, with
-    ``momentum`` (a :class:`~fastbp._kernels.conventions.Momentum`),
-    :func:`~fastbp._kernels.rules.momentum_velocity` and ``momentum_weight``; four
-    rows per pass over the inputs. Optional parts, each ``None`` when unused (Numba
+    :func:`fastbp._kernels.rules.sgd_update` (with ``step.decay``) or, with an
+    ``optimizer`` state (:class:`~fastbp._kernels.conventions.Momentum` or
+    ``Adam``), :func:`~fastbp._kernels.rules.step_weight`; four rows per pass over
+    the inputs. Optional parts, each ``None`` when unused (Numba
     compiles a variant per combination with the branch removed, so the inner loop
     stays one vectorised pass; one call per layer keeps call overhead out of small
     networks):
@@ -109,23 +109,19 @@ def update_parameters(
     learning_rate, decay = step.learning_rate, step.decay
     zero = theta.dtype.type(0)
     total = zero
-    l2_step = theta.dtype.type(1) - decay  # learning_rate * alpha
-    if momentum is not None:
-        velocity, mu, keep, lookahead = momentum
+    l2_step = step.l2_step
     # The biases (no L2), here rather than in the inlined update_layer: compiled once
     # per variant, not at every inlined call site (docs/architecture.md).
     b_start = w_start + n_out * n_in
     biases = theta[b_start : b_start + n_out]
-    if momentum is None:
+    if optimizer is None:
         one = theta.dtype.type(1)
         for k in range(n_out):
             biases[k] = sgd_update(biases[k], one, learning_rate * delta[k])
     else:
+        rows = state_rows(optimizer, b_start, b_start + n_out)
         for k in range(n_out):
-            u = learning_rate * delta[k]
-            m = momentum_velocity(velocity[b_start + k], u, mu)
-            velocity[b_start + k] = m
-            biases[k] = momentum_weight(biases[k], m, u, keep, lookahead)
+            biases[k] = step_weight(optimizer, rows, k, biases[k], learning_rate * delta[k])
     if ahead is not None:
         copy(net, biases)
     full = n_out - n_out % ROWS
@@ -136,11 +132,11 @@ def update_parameters(
         w1s = theta[row + n_in : row + 2 * n_in]
         w2s = theta[row + 2 * n_in : row + 3 * n_in]
         w3s = theta[row + 3 * n_in : row + 4 * n_in]
-        if momentum is not None:
-            m0s = velocity[row : row + n_in]
-            m1s = velocity[row + n_in : row + 2 * n_in]
-            m2s = velocity[row + 2 * n_in : row + 3 * n_in]
-            m3s = velocity[row + 3 * n_in : row + 4 * n_in]
+        if optimizer is not None:
+            rows0 = state_rows(optimizer, row, row + n_in)
+            rows1 = state_rows(optimizer, row + n_in, row + 2 * n_in)
+            rows2 = state_rows(optimizer, row + 2 * n_in, row + 3 * n_in)
+            rows3 = state_rows(optimizer, row + 3 * n_in, row + 4 * n_in)
         d0 = delta[j]
         d1 = delta[j + 1]
         d2 = delta[j + 2]
@@ -160,28 +156,16 @@ def update_parameters(
                 total += w0 * w0 + w1 * w1 + w2 * w2 + w3 * w3
             if dE_do is not None:
                 dE_do[i] += w0 * d0 + w1 * d1 + w2 * d2 + w3 * d3
-            if momentum is None:
+            if optimizer is None:
                 w0 = sgd_update(w0, decay, s0 * v)
                 w1 = sgd_update(w1, decay, s1 * v)
                 w2 = sgd_update(w2, decay, s2 * v)
                 w3 = sgd_update(w3, decay, s3 * v)
             else:
-                u0 = l2_step * w0 + s0 * v
-                m0 = momentum_velocity(m0s[i], u0, mu)
-                m0s[i] = m0
-                w0 = momentum_weight(w0, m0, u0, keep, lookahead)
-                u1 = l2_step * w1 + s1 * v
-                m1 = momentum_velocity(m1s[i], u1, mu)
-                m1s[i] = m1
-                w1 = momentum_weight(w1, m1, u1, keep, lookahead)
-                u2 = l2_step * w2 + s2 * v
-                m2 = momentum_velocity(m2s[i], u2, mu)
-                m2s[i] = m2
-                w2 = momentum_weight(w2, m2, u2, keep, lookahead)
-                u3 = l2_step * w3 + s3 * v
-                m3 = momentum_velocity(m3s[i], u3, mu)
-                m3s[i] = m3
-                w3 = momentum_weight(w3, m3, u3, keep, lookahead)
+                w0 = step_weight(optimizer, rows0, i, w0, l2_step * w0 + s0 * v)
+                w1 = step_weight(optimizer, rows1, i, w1, l2_step * w1 + s1 * v)
+                w2 = step_weight(optimizer, rows2, i, w2, l2_step * w2 + s2 * v)
+                w3 = step_weight(optimizer, rows3, i, w3, l2_step * w3 + s3 * v)
             w0s[i] = w0
             w1s[i] = w1
             w2s[i] = w2
@@ -200,8 +184,8 @@ def update_parameters(
     for j in range(full, n_out):
         row = w_start + j * n_in
         ws = theta[row : row + n_in]
-        if momentum is not None:
-            ms = velocity[row : row + n_in]
+        if optimizer is not None:
+            rows = state_rows(optimizer, row, row + n_in)
         d = delta[j]
         s = learning_rate * d
         a = zero
@@ -211,13 +195,10 @@ def update_parameters(
                 total += w * w
             if dE_do is not None:
                 dE_do[i] += w * d
-            if momentum is None:
+            if optimizer is None:
                 w = sgd_update(w, decay, s * inputs[i])
             else:
-                u = l2_step * w + s * inputs[i]
-                m = momentum_velocity(ms[i], u, mu)
-                ms[i] = m
-                w = momentum_weight(w, m, u, keep, lookahead)
+                w = step_weight(optimizer, rows, i, w, l2_step * w + s * inputs[i])
             ws[i] = w
             if ahead is not None:
                 a += w * ahead[i]
@@ -229,7 +210,7 @@ def update_parameters(
 
 @njit(**inline_options)
 def update_layer(
-    theta, structure, layer, inputs, delta, step, squared, dE_do, ahead, net, momentum
+    theta, structure, layer, inputs, delta, step, squared, dE_do, ahead, net, optimizer
 ):
     """One step of layer ``layer``'s weights and biases (:func:`update_parameters`).
 
@@ -238,5 +219,5 @@ def update_layer(
     sizes, weight_offsets = structure.sizes, structure.weight_offsets
     update_parameters(
         theta, weight_offsets[layer], sizes[layer + 1], sizes[layer], inputs, delta,
-        step, squared, dE_do, ahead, net, momentum,
+        step, squared, dE_do, ahead, net, optimizer,
     )  # fmt: skip

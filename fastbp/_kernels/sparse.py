@@ -14,7 +14,7 @@ from .._functions import (
 from . import lazy_decay
 from .batch import forward_batch, layer_block
 from .layers import copy, update_layer
-from .rules import sgd_update
+from .rules import begin_update, sgd_update
 from .step import (
     above_first_layer,
     backward_above_first_call,
@@ -92,7 +92,7 @@ def move_first_layer(theta, structure, feature_major, gather):
 
 @njit(**jit_options)
 def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_major):
-    """``sgd_epoch`` without momentum for CSR rows (``examples.X`` a :class:`CSR`).
+    """Plain ``sgd_epoch`` for CSR rows (``examples.X`` a :class:`CSR`).
 
     The same updates. The first layer touches only the example's non-zero features:
     its forward product and its weight update loop over them, and its L2 decay is
@@ -110,7 +110,7 @@ def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_m
     data, indices, indptr = X
     outs, deltas = buffers.outs, buffers.deltas
     by_feature = feature_major.weights
-    learning_rate, decay, alpha = step
+    learning_rate, decay, alpha = step.learning_rate, step.decay, step.alpha
     sizes, _, bias_offsets, unit_offsets, hidden_code, out_code, loss_code = structure
     n_layers = sizes.shape[0] - 1
     n_out = sizes[1]
@@ -198,10 +198,11 @@ def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_m
 
 
 @njit(**jit_options)
-def sparse_momentum_epoch(examples, order, theta, structure, step, buffers, momentum):
-    """``sgd_epoch`` with momentum for CSR rows (``examples.X`` a :class:`CSR`).
+def sparse_optimizer_epoch(examples, order, theta, structure, step, buffers, optimizer):
+    """``sgd_epoch`` with an optimiser state (momentum, Adam) for CSR rows
+    (``examples.X`` a :class:`CSR`).
 
-    Every first-layer velocity moves on every example, so there is no sparse
+    Every first-layer state moves on every example, so there is no sparse
     update: only the forward product reads the non-zeros; the row is scattered
     into ``buffers.x_rows[0]`` (zeros, left zero on return) and the dense step
     runs on theta. Returns ``(data_loss, penalty)`` as ``sgd_epoch``.
@@ -221,17 +222,18 @@ def sparse_momentum_epoch(examples, order, theta, structure, step, buffers, mome
     for i in order:
         start, stop = indptr[i], indptr[i + 1]
         theta_first_layer_net(X, start, stop, theta, structure, one, first_net)
+        begin_update(optimizer)
         if squared is not None:
             squared[0] = 0.0
         data_loss += above_first_layer(
             theta, structure, outs, deltas, views, Y[i], sample_weights[i], step,
-            squared, momentum,
+            squared, optimizer,
         )  # fmt: skip
         for k in range(start, stop):
             dense_row[indices[k]] += data[k]
         update_layer(
             theta, structure, 0, dense_row, first_delta, step, squared, None, None, None,
-            momentum,
+            optimizer,
         )  # fmt: skip
         for k in range(start, stop):
             dense_row[indices[k]] = 0.0

@@ -49,7 +49,7 @@ def forward_above_first(theta, structure, outs):
 
 
 @njit(**inline_options)
-def backward_above_first(theta, structure, outs, deltas, step, squared, momentum):
+def backward_above_first(theta, structure, outs, deltas, step, squared, optimizer):
     """Back-propagate and update from the last layer down to the second.
 
     Given the output deltas in ``deltas``: updates each layer's weights (adding
@@ -70,7 +70,7 @@ def backward_above_first(theta, structure, outs, deltas, step, squared, momentum
         delta = deltas[unit_offsets[layer] : unit_offsets[layer + 1]]
         update_layer(
             theta, structure, layer, inputs, delta, step, squared, dE_do, None, None,
-            momentum,
+            optimizer,
         )  # fmt: skip
         for k in range(dE_do.shape[0]):
             dE_do[k] *= derivative(hidden_code, inputs[k])
@@ -78,7 +78,7 @@ def backward_above_first(theta, structure, outs, deltas, step, squared, momentum
 
 @njit(**inline_options)
 def above_first_layer(
-    theta, structure, outs, deltas, views, target, weight, step, squared, momentum
+    theta, structure, outs, deltas, views, target, weight, step, squared, optimizer
 ):
     """One example's step above the first layer's weights; returns its weighted loss.
 
@@ -87,7 +87,7 @@ def above_first_layer(
     and updates down to the second layer (:func:`backward_above_first`), ending
     with the first layer's deltas in ``deltas``. ``views`` are
     :func:`example_views`, made once per epoch (slicing them per example costs
-    reference counting). The block kernel and the sparse momentum kernel inline it.
+    reference counting). The block kernel and the sparse optimiser kernel inline it.
     """
     sizes, _, _, _, hidden_code, out_code, loss_code = structure
     n_layers = sizes.shape[0] - 1
@@ -96,7 +96,7 @@ def above_first_layer(
     forward_above_first(theta, structure, outs)
     loss = weight * example_loss(loss_code, out_code, out, target)
     output_delta(loss_code, out_code, out, target, weight, out_delta)
-    backward_above_first(theta, structure, outs, deltas, step, squared, momentum)
+    backward_above_first(theta, structure, outs, deltas, step, squared, optimizer)
     return loss
 
 
