@@ -7,7 +7,6 @@ from numbers import Integral, Real
 import numba
 import numpy as np
 from joblib import effective_n_jobs
-from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -247,8 +246,8 @@ class _BaseFastBP(BaseEstimator):
         if self.early_stopping:
             if incremental:
                 raise ValueError(
-                    "partial_fit cannot use early_stopping=True: it sees one batch at a "
-                    "time, so there is no held-out set to stop on. Set "
+                    "partial_fit does not support early_stopping=True: it sees one "
+                    "batch at a time, so there is no held-out set to stop on. Set "
                     "early_stopping=False, or hold out data and score it yourself."
                 )
             indices, validate = self._validation_split(X, y, Y, sample_weight, rng)
@@ -303,11 +302,6 @@ class _BaseFastBP(BaseEstimator):
 
     def _fit_lbfgs(self, theta, X, Y, sample_weight):
         """The 'lbfgs' solver's fit: full-batch L-BFGS-B from ``theta``."""
-        if sparse.issparse(X):
-            raise ValueError(
-                "solver='lbfgs' needs a dense X; pass X.toarray(), or use "
-                "solver='sgd' or 'adam' with batch_size=1 for CSR input."
-            )
         divisor = float(sample_weight.sum()) if self._by_weight else X.shape[0]
         n_iter, loss = minimize(
             self._network, theta, X, Y, sample_weight, alpha=float(self.alpha),

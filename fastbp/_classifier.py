@@ -54,6 +54,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
     )
 
     _is_classifier = True
+    # Fewest classes fit accepts (scikit-learn's MLPClassifier trains on one).
+    _min_classes = 2
 
     _parameter_constraints = {
         **_BaseFastBP._parameter_constraints,
@@ -192,7 +194,7 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
                 known = np.unique(classes)
             else:
                 known = found
-            if not multilabel and len(known) < 2:
+            if not multilabel and len(known) < self._min_classes:
                 raise ValueError(
                     f"y has only one class ({known!r}); a classifier needs at least 2 "
                     "classes. Check the labels, or pass every class with "
@@ -232,6 +234,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
                 )
             )
         labels = index[codes.reshape(-1)]
+        if len(self.classes_) == 1:
+            return np.zeros((len(labels), 1))  # LabelBinarizer's one class
         if len(self.classes_) == 2:
             return (labels == 1).reshape(-1, 1)
         encoded = np.zeros((len(labels), len(self.classes_)), dtype=np.float64)
@@ -300,6 +304,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         """Network outputs -> labels (an indicator matrix for multilabel y)."""
         if self._multilabel:
             return (outputs > 0.5).astype(int)
+        if len(self.classes_) == 1:
+            return np.repeat(self.classes_, outputs.shape[0])
         if outputs.shape[1] == 1:
             return self.classes_[(outputs[:, 0] > 0.5).astype(np.intp)]
         return self.classes_[np.argmax(outputs, axis=1)]

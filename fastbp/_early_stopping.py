@@ -61,7 +61,8 @@ def sklearn_validation_split(estimator, X, y, Y, sample_weight, random_state):
     classifier with one output column (binary y), as scikit-learn does.
     """
     labels = column_or_1d(y) if y.ndim == 2 and y.shape[1] == 1 else y
-    stratify = Y if estimator._is_classifier and Y.shape[1] == 1 else None
+    # Boolean, as scikit-learn's binarised targets (its error messages name them).
+    stratify = Y.astype(bool) if estimator._is_classifier and Y.shape[1] == 1 else None
     train, held_out = train_test_split(
         np.arange(X.shape[0]),
         random_state=random_state,

@@ -7,7 +7,9 @@ signatures and defaults, methods, fitted attributes, meanings, and (given an int
 """
 
 from numbers import Integral
+from types import SimpleNamespace
 
+import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -16,8 +18,10 @@ from sklearn.utils.metaestimators import available_if
 from ._base import _BaseFastBP
 from ._classifier import FastBPClassifier
 from ._early_stopping import sklearn_validation_split
+from ._kernels.conventions import Adam
 from ._network import init_theta_sklearn
 from ._regressor import FastBPRegressor
+from ._training import TrainingDiverged
 
 
 class _SklearnRules:
@@ -52,6 +56,34 @@ class _SklearnRules:
     def _commit(self, theta, optimizer, progress, epochs, incremental):
         super()._commit(theta, optimizer, progress, epochs, incremental)
         self.n_iter_ = epochs  # scikit-learn counts the epochs of this call only
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        try:
+            return super()._fit(X, y, sample_weight, incremental, classes)
+        except TrainingDiverged as error:
+            raise TrainingDiverged(
+                "Solver produced non-finite parameter weights. The input data may "
+                f"contain large values and need to be preprocessed. ({error})",
+                error.kept_epochs,
+            ) from None
+
+    # scikit-learn's private state, as far as code (its own tests among it) reads it.
+
+    @property
+    def _no_improvement_count(self):
+        return self._fitted_progress().no_improvement_count
+
+    @property
+    def _optimizer(self):
+        """The optimiser's current ``learning_rate`` (Adam's: its last update's)."""
+        state = self.__dict__.get("_optimizer_state")
+        if isinstance(state, Adam) and state.updates[0] > 0:
+            return SimpleNamespace(learning_rate=float(state.rate[0]))
+        return SimpleNamespace(learning_rate=self._fitted_progress().learning_rate)
+
+    def _fitted_progress(self):
+        self._fitted_model()  # AttributeError if unfitted
+        return self._progress
 
 
 _SKLEARN_CONSTRAINTS = {
@@ -97,6 +129,18 @@ class MLPClassifier(_SklearnRules, FastBPClassifier):
     }
     loss = "log_loss"  # not parameters of scikit-learn's MLPClassifier
     class_weight = None
+    _min_classes = 1
+
+    def _encode_targets(self, y, first_pass, incremental, classes):
+        if not first_pass and not self._multilabel:
+            found = np.unique(y)
+            if self.warm_start and set(found) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in "
+                    f"the previous call to fit. Previously got {self.classes_}, `y` "
+                    f"has {found}"
+                )
+        return super()._encode_targets(y, first_pass, incremental, classes)
 
     def __init__(
         self,

@@ -9,7 +9,6 @@ from scipy import sparse
 
 from ._kernels.batch import data_gradient, predict_outputs, weighted_loss_sum
 from ._kernels.conventions import ChunkBuffers, Examples, csr
-from ._kernels.sparse import sparse_predict_outputs
 from ._trainers import CHUNK_ROWS
 
 
@@ -22,10 +21,9 @@ def outputs(network, theta, X):
     layout = network.layout
     activations = np.empty(_capacity(X.shape[0]) * layout.n_units, dtype=theta.dtype)
     result = np.empty((X.shape[0], layout.sizes[-1]), dtype=theta.dtype)
-    if sparse.issparse(X):
-        sparse_predict_outputs(csr(X), theta, network.structure, activations, result)
-    else:
-        predict_outputs(X, theta, network.structure, activations, result)
+    predict_outputs(
+        csr(X) if sparse.issparse(X) else X, theta, network.structure, activations, result
+    )
     return result
 
 
@@ -91,7 +89,7 @@ class Objective:
         self, network, X, Y, sample_weight, alpha, divisor, dtype, data_loss_scale=1.0
     ):
         self.network = network
-        self.examples = Examples(X, Y, sample_weight)
+        self.examples = Examples(csr(X) if sparse.issparse(X) else X, Y, sample_weight)
         self.alpha = float(alpha)
         self.divisor = float(divisor)
         self.data_loss_scale = float(data_loss_scale)

@@ -208,7 +208,8 @@ class SparseTrainer(Trainer):
 
 
 class BatchTrainer(Trainer):
-    """Mini-batch (or, for ``batch_size >= len(X)``, full-batch) gradient descent.
+    """Mini-batch (or, for ``batch_size >= len(X)``, full-batch) gradient descent,
+    over dense or CSR rows (:mod:`fastbp._kernels.rows`).
 
     With ``by_weight``, a batch's gradient and L2 term are divided by its weight sum
     (scikit-learn's MLP), not its size.
@@ -218,14 +219,17 @@ class BatchTrainer(Trainer):
         self, network, theta, examples, learning_rate, alpha, optimizer, batch_size,
         by_weight=False,
     ):  # fmt: skip
-        n_samples = examples.X.shape[0]
+        n_samples, n_features = examples.X.shape
         self.batch_size = min(batch_size, n_samples)
         self.unit = self.batch_size
         self.by_weight = bool(by_weight)
+        if sparse.issparse(examples.X):
+            # CSR rows are read in place: no row buffer.
+            examples, n_features = examples._replace(X=csr(examples.X)), 0
         super().__init__(network, theta, examples, learning_rate, alpha, optimizer)
         capacity = min(self.batch_size, CHUNK_ROWS)
         self.chunks = ChunkBuffers.allocate(
-            network.layout, examples.X.shape[1], examples.Y.shape[1], capacity, theta.dtype
+            network.layout, n_features, examples.Y.shape[1], capacity, theta.dtype
         )
 
     def run(self, order, learning_rate):
@@ -256,7 +260,7 @@ def make_trainer(
     network : fastbp._network.Network
     theta : ndarray, updated in place by every epoch
     X, Y : C-contiguous 2-D arrays of theta's dtype; X may be a CSR matrix of
-        theta's dtype instead (per-example SGD on one thread only)
+        theta's dtype instead (per-example SGD on one thread, or mini-batches)
     sample_weight : 1-D array of theta's dtype
     batch_size : int
         1 runs per-example SGD (:class:`DenseTrainer`, :class:`SparseTrainer`);
@@ -283,18 +287,16 @@ def make_trainer(
     examples = Examples(X, Y, sample_weight)
     common = (network, theta, examples, learning_rate, alpha, optimizer)
     unequal = by_weight and bool(np.any(sample_weight != sample_weight[:1]))
-    if sparse.issparse(X):
-        if batch_size != 1 or n_jobs != 1 or unequal:
-            raise ValueError(
-                "Sparse X trains with per-example SGD on one thread: batch_size=1 and "
-                f"n_jobs=1 (got batch_size={batch_size}, n_jobs={n_jobs})"
-                + (", and without sample weights" if unequal else "")
-                + ". Use those, or pass a dense X (X.toarray()) for mini-batches or "
-                "Hogwild."
-            )
-        trainer = SparseTrainer(*common, X.shape[1])
-    elif batch_size == 1 and not unequal:
-        trainer = DenseTrainer(*common, n_jobs)
+    if batch_size == 1 and not unequal:
+        if sparse.issparse(X):
+            if n_jobs != 1:
+                raise ValueError(
+                    f"Sparse X trains on one thread: use n_jobs=1 (got {n_jobs}), or "
+                    "pass a dense X (X.toarray()) for Hogwild."
+                )
+            trainer = SparseTrainer(*common, X.shape[1])
+        else:
+            trainer = DenseTrainer(*common, n_jobs)
     else:
         trainer = BatchTrainer(*common, batch_size, by_weight)
     trainer.data_loss_scale = float(data_loss_scale)

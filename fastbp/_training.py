@@ -9,6 +9,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 
 class TrainingDiverged(ValueError):
@@ -79,13 +80,15 @@ def train(
     ``learning_rate_init / (t + 1) ** power_t``, ``t`` being the examples seen so far
     (scikit-learn's per-epoch rule).
 
-    An epoch that ends with a non-finite loss or weights raises
+    With ``validate`` (early stopping), an epoch that ends with a non-finite loss or
+    weights is recorded with a NaN score and ends training with a
+    ``ConvergenceWarning``, theta holding the best-scoring epoch's weights (scikit-
+    learn's MLP returns too, #29504). Without it, such an epoch raises
     :class:`TrainingDiverged`. If an earlier epoch of this call ended finite, ``theta``
-    (and the optimiser's ``state`` arrays) are first put back to the state after it
-    (with ``validate``, to the best-scoring epoch's weights) and ``progress`` ends with
-    that epoch, so the caller can keep them; otherwise they hold garbage and the caller
-    must fall back on its own copy. ``TrainingDiverged.kept_epochs`` says which case it
-    was.
+    (and the optimiser's ``state`` arrays) are first put back to the state after it and
+    ``progress`` ends with that epoch, so the caller can keep them; otherwise they hold
+    garbage and the caller must fall back on its own copy.
+    ``TrainingDiverged.kept_epochs`` says which case it was.
     A non-finite validation score is recorded as NaN and counts as no improvement.
 
     With ``verbose``, each epoch prints a line: fastbp's (loss, validation score and
@@ -119,8 +122,22 @@ def train(
             loss = trainer(order, progress.learning_rate, report)
             elapsed = time.perf_counter() - started
             if not (np.isfinite(loss) and np.isfinite(theta).all()):
+                if validate is not None:
+                    # Early stopping: stop, keep the best-scoring epoch (scikit-learn
+                    # #29504: fit returns). The epoch is recorded, its score NaN.
+                    _record_epoch(progress, loss, n_samples, tol, _unscored, theta, best)
+                    warnings.warn(
+                        f"Training diverged in epoch {len(progress.loss_curve)} (the "
+                        f"loss became {loss}); training stopped and the model keeps "
+                        "the weights of its best-scoring epoch (early stopping). Use a "
+                        "smaller learning_rate_init, or scale X (e.g. StandardScaler) "
+                        "and, for regression, y.",
+                        ConvergenceWarning,
+                        stacklevel=2,
+                    )
+                    return epoch_index + 1, True
                 # progress still describes the previous epoch: it is updated below.
-                _diverged(loss, theta, state, epoch_index, progress, last_good, best)
+                _diverged(loss, theta, state, epoch_index, progress, last_good)
             line = _record_epoch(progress, loss, n_samples, tol, validate, theta, best)
             if verbose and lines == "sklearn":
                 print(f"Iteration {len(progress.loss_curve)}, loss = {loss:.8f}")
@@ -168,6 +185,11 @@ def train(
     finally:
         if best is not None and progress.validation_scores:
             theta[:] = best
+
+
+def _unscored(theta):
+    """The validation of an epoch that diverged: no score, no loss."""
+    return np.nan, np.nan
 
 
 def _record_epoch(progress, loss, n_samples, tol, validate, theta, best):
@@ -218,7 +240,7 @@ def _progress_bar(epoch, started):
     return report
 
 
-def _diverged(loss, theta, state, finished, progress, last_good, best):
+def _diverged(loss, theta, state, finished, progress, last_good):
     """Put back the last finite epoch's state (if this call ran one) and raise."""
     epoch = len(progress.loss_curve) + 1
     what = "finite" if np.isfinite(theta).all() else "no longer finite"
@@ -229,9 +251,6 @@ def _diverged(loss, theta, state, finished, progress, last_good, best):
             a[:] = saved
         outcome = (
             f"The model keeps the weights after epoch {epoch - 1}, the last finite one."
-            if best is None
-            else "The model keeps the weights of its best-scoring epoch before it "
-            "(early stopping)."
         )
     raise TrainingDiverged(
         f"Training diverged in epoch {epoch}: the loss became {loss} and the weights "

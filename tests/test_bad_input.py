@@ -1,8 +1,11 @@
 """Bad input gets a clear error, and a failed call leaves a fitted model as it was."""
 
+import warnings
+
 import numpy as np
 import pytest
-from sklearn.exceptions import NotFittedError
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 import fastbp
@@ -240,7 +243,8 @@ def test_divergence_after_finite_epochs_keeps_the_last_finite_one(momentum):
 def test_non_finite_validation_score_is_recorded_as_nan():
     # scikit-learn #29504: overflowing validation predictions crashed its scorer. A
     # huge example overflows the output: in the training split it diverges training
-    # (a clear error); in the validation split it makes that epoch's score NaN.
+    # (with early stopping: stopped with a warning, best weights kept); in the
+    # validation split it makes that epoch's score NaN.
     outcomes = set()
     for index in range(6):
         X_outlier = X.copy()
@@ -252,20 +256,39 @@ def test_non_finite_validation_score_is_recorded_as_nan():
             max_iter=15,
             random_state=0,
         )
-        try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             est.fit(X_outlier, Y_REG)
-        except ValueError as error:
-            assert "diverged" in str(error)
+        assert all(isinstance(s, float) for s in est.validation_scores_)
+        assert np.isnan(est.validation_scores_[-1])
+        assert np.isfinite(est.predict(X)).all()
+        if any("diverged" in str(w.message) for w in caught):
             outcomes.add("diverged")
+            assert not np.isfinite(est.loss_curve_[-1])
             continue
         outcomes.add("nan")
         assert len(est.validation_scores_) == 11  # NaN never improves: stops at 10+1
         assert all(np.isnan(s) for s in est.validation_scores_)
-        assert all(isinstance(s, float) for s in est.validation_scores_)
         assert not np.isfinite(est.validation_loss_curve_).any()
         assert est.best_validation_score_ == -np.inf
-        assert np.isfinite(est.predict(X)).all()
     assert outcomes == {"diverged", "nan"}
+
+
+@pytest.mark.parametrize("estimator", [FastBPRegressor, fastbp.MLPRegressor])
+def test_diverging_training_with_early_stopping_returns_the_best_epoch(estimator):
+    # scikit-learn #29504 as its users met it: iris, identity units, a step of 1.
+    X_iris, y_iris = load_iris(return_X_y=True)
+    est = estimator(
+        hidden_layer_sizes=(100,), activation="identity", solver="sgd",
+        learning_rate_init=1.0, max_iter=20, early_stopping=True, random_state=0,
+    )  # fmt: skip
+    with pytest.warns(ConvergenceWarning, match="diverged in epoch"):
+        est.fit(X_iris, y_iris)
+    assert np.isnan(est.validation_scores_[-1])
+    assert isinstance(est.validation_scores_[-1], float)
+    assert len(est.validation_scores_) == len(est.loss_curve_) < 20
+    assert np.isfinite(est.predict(X_iris)).all()
+    assert np.all(np.isfinite(est.coefs_[0]))
 
 
 def test_keyboard_interrupt_in_fit_restores_model(monkeypatch):

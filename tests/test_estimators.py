@@ -626,7 +626,7 @@ def test_validation_attributes_follow_sklearns_none_rules(blobs):
     stopped = small(FastBPRegressor, early_stopping=True, learning_rate_init=0.01)
     stopped.fit(X, X[:, 0])
     assert len(stopped.validation_scores_) == stopped.n_iter_
-    with pytest.raises(ValueError, match="partial_fit cannot use early_stopping"):
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
         small(FastBPClassifier, early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
 
 

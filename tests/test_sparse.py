@@ -1,10 +1,14 @@
 """Sparse (CSR) input: the same model as the dense input, without densifying X."""
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import make_problem
 from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
 
+import fastbp
 from fastbp import FastBPClassifier, FastBPRegressor
 from fastbp._kernels import batch
 from fastbp._kernels import sparse as sparse_kernel
@@ -55,15 +59,59 @@ def test_sparse_epochs_equal_dense_epochs(rng, sizes, alpha, rule):
     np.testing.assert_allclose(sparse_losses, losses, rtol=1e-10)
 
 
+@pytest.mark.parametrize("by_weight", [False, True])
+@pytest.mark.parametrize("rule", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("batch_size", [1, 7, 60])
+@pytest.mark.parametrize("sizes", [(30, 1), (30, 6, 2), (70, 5, 4, 3)])
+def test_sparse_minibatch_epochs_equal_dense_epochs(
+    rng, sizes, batch_size, rule, by_weight
+):
+    # CSR rows read in place by the mini-batch kernel (sparse first-layer products),
+    # against the same epochs on X.toarray(); batch_size=1 with by_weight and
+    # unequal weights runs the mini-batch kernel too. Two calls: state carries.
+    network, theta, X, Y, sample_weight = sparse_problem(rng, sizes)
+    sample_weight = rng.uniform(0.5, 2.0, X.shape[0])
+    orders = [rng.permutation(60) for _ in range(2)]
+    results = []
+    for data in (X, X.toarray()):
+        trained = theta.copy()
+        state = optimizer_state(
+            "adam" if rule == "adam" else "sgd", trained,
+            momentum=0.9 if rule == "momentum" else 0.0, learning_rate=0.05,
+        )  # fmt: skip
+        epoch = make_trainer(
+            network, trained, data, Y, sample_weight, batch_size, 0.05, 0.01, state,
+            by_weight=by_weight,
+        )  # fmt: skip
+        results.append((trained, [epoch(order) for order in orders]))
+    (sparse_theta, sparse_losses), (dense_theta, dense_losses) = results
+    np.testing.assert_allclose(sparse_theta, dense_theta, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sparse_losses, dense_losses, rtol=1e-10)
+
+
+@pytest.mark.parametrize("estimator", [fastbp.MLPClassifier, FastBPClassifier])
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_sparse_fit_equals_dense_fit(rng, estimator, solver):
+    # Every solver and batch size takes CSR X, and trains as on X.toarray().
+    X = sparse.random(80, 40, density=0.1, format="csr", random_state=3)
+    y = rng.integers(0, 3, 80)
+    params = dict(hidden_layer_sizes=(6,), solver=solver, max_iter=8, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        on_sparse = estimator(**params, batch_size=16).fit(X, y)
+        on_dense = estimator(**params, batch_size=16).fit(X.toarray(), y)
+    for a, b in zip(on_sparse.coefs_, on_dense.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(on_sparse.predict_proba(X), on_dense.predict_proba(X))
+
+
 def test_sparse_predict_equals_dense(rng):
     network, theta, X, _, _ = sparse_problem(rng, (30, 7, 3), n_samples=300)
     dense = np.empty((300, 3))
     compressed = np.empty((300, 3))
     activations = np.empty(16 * network.layout.n_units)
     batch.predict_outputs(X.toarray(), theta, network.structure, activations, dense)
-    sparse_kernel.sparse_predict_outputs(
-        csr(X), theta, network.structure, activations, compressed
-    )
+    batch.predict_outputs(csr(X), theta, network.structure, activations, compressed)
     np.testing.assert_allclose(compressed, dense, rtol=1e-13, atol=1e-15)
 
 
@@ -134,11 +182,10 @@ def test_other_sparse_formats_and_index_types(text_like, convert):
     np.testing.assert_array_equal(model.predict(other), expected.predict(X))
 
 
-@pytest.mark.parametrize("params", [{"batch_size": 10}, {"n_jobs": 2}])
-def test_sparse_refuses_mini_batches_and_threads_clearly(text_like, params):
+def test_sparse_refuses_threads_clearly(text_like):
     X, y, _ = text_like
-    model = FastBPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0, **params)
-    with pytest.raises(ValueError, match="Sparse X trains with per-example SGD"):
+    model = FastBPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0, n_jobs=2)
+    with pytest.raises(ValueError, match="Sparse X trains on one thread"):
         model.fit(X, y)
     model.fit(X.toarray(), y)  # dense X is fine
     with pytest.raises(ValueError, match="Sparse X"):

@@ -18,6 +18,7 @@ from .._functions import (
     output_delta,
 )
 from .layers import copy
+from .rows import count_rows, input_gradient, input_product, select_rows
 from .rules import begin_update, sgd_update, state_rows, step_weight
 
 
@@ -30,11 +31,11 @@ def layer_block(buffer, unit_offsets, layer, n_rows, n_units):
 
 
 @njit(**inline_options)
-def forward_batch(inputs, theta, structure, activations, first_layer=0):
+def forward_batch(inputs, theta, structure, activations):
     """Forward pass of a chunk of examples with BLAS; returns the output block.
 
-    ``inputs`` are the inputs of layer ``first_layer`` (the outputs of the layer
-    below it).
+    ``inputs`` are a dense ``(n_rows, n_features)`` array or
+    :class:`~fastbp._kernels.conventions.SparseRows` (:mod:`fastbp._kernels.rows`).
     """
     sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code = (
         structure.sizes,
@@ -44,17 +45,20 @@ def forward_batch(inputs, theta, structure, activations, first_layer=0):
         structure.hidden_code,
         structure.out_code,
     )
-    n_rows = inputs.shape[0]
+    n_rows = count_rows(inputs)
     n_layers = sizes.shape[0] - 1
-    previous = inputs
-    for layer in range(first_layer, n_layers):
+    previous = layer_block(activations, unit_offsets, 0, n_rows, sizes[1])
+    for layer in range(n_layers):
         n_in = sizes[layer]
         n_out = sizes[layer + 1]
         w_start = weight_offsets[layer]
         layer_weights = theta[w_start : w_start + n_out * n_in].reshape(n_out, n_in)
         biases = theta[bias_offsets[layer] : bias_offsets[layer] + n_out]
         net = layer_block(activations, unit_offsets, layer, n_rows, n_out)
-        np.dot(previous, layer_weights.T, net)
+        if layer == 0:
+            input_product(inputs, layer_weights, net)
+        else:
+            np.dot(previous, layer_weights.T, net)
         for r in range(n_rows):
             for j in range(n_out):
                 net[r, j] += biases[j]
@@ -76,7 +80,7 @@ def accumulate_gradient(inputs, targets, sample_weights, theta, structure, chunk
     sizes, weight_offsets, bias_offsets, unit_offsets, hidden_code, out_code, loss_code = (
         structure
     )
-    n_rows = inputs.shape[0]
+    n_rows = count_rows(inputs)
     n_layers = sizes.shape[0] - 1
     out = forward_batch(inputs, theta, structure, activations)
     n_outputs = sizes[n_layers]
@@ -90,22 +94,24 @@ def accumulate_gradient(inputs, targets, sample_weights, theta, structure, chunk
         n_in = sizes[layer]
         n_out = sizes[layer + 1]
         delta = layer_block(deltas, unit_offsets, layer, n_rows, n_out)
-        if layer == 0:
-            previous = inputs
-        else:
-            previous = layer_block(activations, unit_offsets, layer - 1, n_rows, n_in)
         w_start = weight_offsets[layer]
         b_start = bias_offsets[layer]
-        weight_gradient = gradient[w_start : w_start + n_out * n_in]
+        weight_gradient = gradient[w_start : w_start + n_out * n_in].reshape(n_out, n_in)
+        layer_scratch = scratch[: n_out * n_in].reshape(n_out, n_in)
+        if layer == 0:
+            input_gradient(delta, inputs, weight_gradient, layer_scratch, fresh)
+        else:
+            previous = layer_block(activations, unit_offsets, layer - 1, n_rows, n_in)
+            if fresh:
+                np.dot(delta.T, previous, weight_gradient)
+            else:
+                np.dot(delta.T, previous, layer_scratch)
+                for j in range(n_out):
+                    for i in range(n_in):
+                        weight_gradient[j, i] += layer_scratch[j, i]
         if fresh:
-            np.dot(delta.T, previous, weight_gradient.reshape(n_out, n_in))
             for j in range(n_out):
                 gradient[b_start + j] = 0.0
-        else:
-            np.dot(delta.T, previous, scratch[: n_out * n_in].reshape(n_out, n_in))
-            flat = scratch[: n_out * n_in]
-            for k in range(n_out * n_in):
-                weight_gradient[k] += flat[k]
         for r in range(n_rows):
             for j in range(n_out):
                 gradient[b_start + j] += delta[r, j]
@@ -113,18 +119,20 @@ def accumulate_gradient(inputs, targets, sample_weights, theta, structure, chunk
             layer_weights = theta[w_start : w_start + n_out * n_in].reshape(n_out, n_in)
             dE_do = layer_block(deltas, unit_offsets, layer - 1, n_rows, n_in)
             np.dot(delta, layer_weights, dE_do)
+            below = layer_block(activations, unit_offsets, layer - 1, n_rows, n_in)
             for r in range(n_rows):
                 for i in range(n_in):
-                    dE_do[r, i] *= derivative(hidden_code, previous[r, i])
+                    dE_do[r, i] *= derivative(hidden_code, below[r, i])
     return data_loss
 
 
 @njit(**inline_options)
 def gather(examples, order, start, stop, chunks):
-    """The examples ``order[start:stop]`` as C-contiguous ``(X, Y, sample_weights)``.
+    """The examples ``order[start:stop]`` as ``(inputs, Y, sample_weights)``.
 
     Consecutive rows (examples in order, ``shuffle=False``) are returned as views;
-    other rows are copied into the chunk buffers.
+    other rows are copied into the chunk buffers (a CSR ``X``'s rows are read in
+    place: :func:`fastbp._kernels.rows.select_rows`).
     """
     X, Y, sample_weights = examples
     n_rows = stop - start
@@ -134,18 +142,14 @@ def gather(examples, order, start, stop, chunks):
         if order[start + r] != head + r:
             consecutive = False
             break
+    inputs = select_rows(X, order, start, stop, consecutive, chunks.inputs)
     if consecutive:
-        return (
-            X[head : head + n_rows],
-            Y[head : head + n_rows],
-            sample_weights[head : head + n_rows],
-        )
+        return inputs, Y[head : head + n_rows], sample_weights[head : head + n_rows]
     for r in range(n_rows):
         i = order[start + r]
-        copy(chunks.inputs[r], X[i])
         copy(chunks.targets[r], Y[i])
         chunks.sample_weights[r] = sample_weights[i]
-    return chunks.inputs[:n_rows], chunks.targets[:n_rows], chunks.sample_weights[:n_rows]
+    return inputs, chunks.targets[:n_rows], chunks.sample_weights[:n_rows]
 
 
 @njit(**inline_options)
@@ -242,16 +246,19 @@ def minibatch_epoch(
 
 @njit(**jit_options)
 def data_gradient(examples, theta, structure, chunks):
-    """``chunks.gradient = sum_i s_i dE_i/dtheta`` over all the examples, in chunks of
-    the buffers' capacity; returns ``sum s_i E_i``."""
+    """``chunks.gradient = sum_i s_i dE_i/dtheta`` over all the examples (X dense or
+    a CSR), in chunks of the buffers' capacity; returns ``sum s_i E_i``."""
     X, Y, sample_weights = examples
+    n_rows = count_rows(X)
+    every_row = np.arange(n_rows)
     capacity = chunks.activations.shape[0] // structure.unit_offsets[-1]
     chunks.gradient[:] = 0.0  # if X has no rows
     data_loss = 0.0
-    for start in range(0, X.shape[0], capacity):
-        stop = min(start + capacity, X.shape[0])
+    for start in range(0, n_rows, capacity):
+        stop = min(start + capacity, n_rows)
+        inputs = select_rows(X, every_row, start, stop, True, chunks.inputs)
         data_loss += accumulate_gradient(
-            X[start:stop], Y[start:stop], sample_weights[start:stop], theta, structure,
+            inputs, Y[start:stop], sample_weights[start:stop], theta, structure,
             chunks, start == 0,
         )  # fmt: skip
     return data_loss
@@ -259,11 +266,15 @@ def data_gradient(examples, theta, structure, chunks):
 
 @njit(**jit_options)
 def predict_outputs(X, theta, structure, activations, result):
-    """Network outputs for every row of ``X`` into ``result`` (chunked, BLAS)."""
+    """Network outputs for every row of ``X`` (dense or a CSR) into ``result``
+    (chunked, BLAS)."""
+    n_rows = count_rows(X)
+    every_row = np.arange(n_rows)
     capacity = activations.shape[0] // structure.unit_offsets[-1]
-    for start in range(0, X.shape[0], capacity):
-        stop = min(start + capacity, X.shape[0])
-        out = forward_batch(X[start:stop], theta, structure, activations)
+    for start in range(0, n_rows, capacity):
+        stop = min(start + capacity, n_rows)
+        inputs = select_rows(X, every_row, start, stop, True, result)
+        out = forward_batch(inputs, theta, structure, activations)
         for r in range(stop - start):
             copy(result[start + r], out[r])
 

@@ -66,6 +66,14 @@ def csr(X):
     )
 
 
+class SparseRows(NamedTuple):
+    """Some rows of a CSR matrix, in a given order: a chunk of a mini-batch kernel
+    (:mod:`fastbp._kernels.rows`), read in place."""
+
+    X: CSR  # the whole matrix
+    rows: np.ndarray  # int64: the chunk's rows of X, in order
+
+
 class Step(NamedTuple):
     """The step size and L2 penalty of one kernel call."""
 

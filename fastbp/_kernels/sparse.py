@@ -3,17 +3,9 @@
 import numpy as np
 from numba import njit
 
-from .._functions import (
-    activate,
-    activate_rows,
-    example_loss,
-    inline_options,
-    jit_options,
-    output_delta,
-)
+from .._functions import activate, example_loss, inline_options, jit_options, output_delta
 from . import lazy_decay
-from .batch import forward_batch, layer_block
-from .layers import copy, update_layer
+from .layers import update_layer
 from .rules import begin_update, sgd_update
 from .step import (
     above_first_layer,
@@ -240,33 +232,3 @@ def sparse_optimizer_epoch(examples, order, theta, structure, step, buffers, opt
         if squared is not None:
             penalty += 0.5 * step.alpha * squared[0]
     return data_loss, penalty
-
-
-@njit(**jit_options)
-def sparse_predict_outputs(X, theta, structure, activations, result):
-    """:func:`fastbp._kernels.batch.predict_outputs` for a CSR ``X`` (first layer:
-    non-zeros)."""
-    sizes, unit_offsets, hidden_code, out_code = (
-        structure.sizes,
-        structure.unit_offsets,
-        structure.hidden_code,
-        structure.out_code,
-    )
-    n_layers = sizes.shape[0] - 1
-    capacity = activations.shape[0] // unit_offsets[-1]
-    n_rows = X.indptr.shape[0] - 1
-    one = theta.dtype.type(1)
-    for chunk_start in range(0, n_rows, capacity):
-        chunk_stop = min(chunk_start + capacity, n_rows)
-        first_outs = layer_block(
-            activations, unit_offsets, 0, chunk_stop - chunk_start, sizes[1]
-        )
-        for r in range(chunk_stop - chunk_start):
-            i = chunk_start + r
-            theta_first_layer_net(
-                X, X.indptr[i], X.indptr[i + 1], theta, structure, one, first_outs[r]
-            )
-        activate_rows(out_code if n_layers == 1 else hidden_code, first_outs)
-        out = forward_batch(first_outs, theta, structure, activations, 1)
-        for r in range(chunk_stop - chunk_start):
-            copy(result[chunk_start + r], out[r])
