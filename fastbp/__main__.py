@@ -93,6 +93,11 @@ def main(argv=None):
         action="store_true",
         help="instead: Hogwild threads, threaded GridSearchCV and sparse input",
     )
+    bench_parser.add_argument(
+        "--solvers",
+        action="store_true",
+        help="instead: fastbp.MLPClassifier vs sklearn's (adam, sgd, lbfgs), whole fits",
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         demo(args.epochs, args.hidden, args.learning_rate, args.random_state)
@@ -100,6 +105,10 @@ def main(argv=None):
         from ._bench.scale import main as bench_scale
 
         bench_scale(args.rounds)
+    elif args.command == "bench" and args.solvers:
+        from ._bench.solvers import main as bench_solvers
+
+        bench_solvers(args.rounds)
     elif args.command == "bench":
         from ._bench.compare import main as bench
 

@@ -147,3 +147,35 @@ def grid_candidates():
         "learning_rate_init": [0.01, 0.03],
         "alpha": [1e-4, 1e-3],
     }
+
+
+# The import swap (issue: sklearn parity): scikit-learn's own MLP settings, run by
+# sklearn.neural_network and by fastbp with the same parameters. name -> (data,
+# parameters). Defaults are scikit-learn's (adam, batch 'auto'); every case fixes
+# random_state, and runs a fixed number of epochs where a fit could stop early.
+SOLVER_CASES = {
+    "digits, defaults (adam, batch 'auto')": ("digits", dict(max_iter=200)),
+    "C, adam, batch 200": (
+        "C",
+        dict(hidden_layer_sizes=(128,), batch_size=200, max_iter=3, tol=0.0),
+    ),
+    "digits, adam, batch 1": (
+        "digits",
+        dict(hidden_layer_sizes=(32,), batch_size=1, max_iter=2, tol=0.0),
+    ),
+    "digits, sgd, batch 1": (
+        "digits",
+        dict(hidden_layer_sizes=(32,), solver="sgd", batch_size=1, max_iter=2, tol=0.0),
+    ),
+    "digits, lbfgs": ("digits", dict(solver="lbfgs", max_iter=100)),
+}
+
+
+def solver_case(name):
+    """``(X, y, params)`` of a :data:`SOLVER_CASES` entry (random_state=0 added)."""
+    data, params = SOLVER_CASES[name]
+    if data == "digits":
+        X, y, _, _ = workload("B")
+    else:
+        X, y, _, _ = workload(data)
+    return X, y, {**params, "random_state": 0}

@@ -161,11 +161,11 @@ def step_range(theta, gradient, start, stop, step_size, l2_step, optimizer):
         for k in range(start, stop):
             theta[k] = sgd_update(theta[k], decay, step_size * gradient[k])
     else:
-        rows = state_rows(optimizer, start, stop)
+        ms, vs, rule = state_rows(optimizer, start, stop)
         for k in range(stop - start):
             w = theta[start + k]
             u = step_size * gradient[start + k] + l2_step * w
-            theta[start + k] = step_weight(optimizer, rows, k, w, u)
+            theta[start + k], ms[k], vs[k] = step_weight(rule, ms[k], vs[k], w, u)
 
 
 @njit(**inline_options)

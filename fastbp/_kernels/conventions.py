@@ -139,6 +139,23 @@ class Adam(NamedTuple):
         )  # fmt: skip
 
 
+class MomentumRule(NamedTuple):
+    """Momentum's scalars for one pass of updates (:func:`.rules.state_rows`)."""
+
+    mu: float  # theta's dtype, as Momentum's
+    keep: float
+    lookahead: float
+
+
+class AdamRule(NamedTuple):
+    """Adam's scalars for one pass of updates (:func:`.rules.state_rows`)."""
+
+    beta_1: float  # float64
+    beta_2: float  # float64
+    epsilon: float  # theta's dtype
+    rate: float  # theta's dtype: this update's bias-corrected step size
+
+
 class ExampleBuffers(NamedTuple):
     """Per-example buffers of the one-example kernel; with a leading thread axis,
     one set per Hogwild thread (:meth:`for_thread`)."""

@@ -119,9 +119,10 @@ def update_parameters(
         for k in range(n_out):
             biases[k] = sgd_update(biases[k], one, learning_rate * delta[k])
     else:
-        rows = state_rows(optimizer, b_start, b_start + n_out)
+        ms, vs, rule = state_rows(optimizer, b_start, b_start + n_out)
         for k in range(n_out):
-            biases[k] = step_weight(optimizer, rows, k, biases[k], learning_rate * delta[k])
+            u = learning_rate * delta[k]
+            biases[k], ms[k], vs[k] = step_weight(rule, ms[k], vs[k], biases[k], u)
     if ahead is not None:
         copy(net, biases)
     full = n_out - n_out % ROWS
@@ -133,10 +134,10 @@ def update_parameters(
         w2s = theta[row + 2 * n_in : row + 3 * n_in]
         w3s = theta[row + 3 * n_in : row + 4 * n_in]
         if optimizer is not None:
-            rows0 = state_rows(optimizer, row, row + n_in)
-            rows1 = state_rows(optimizer, row + n_in, row + 2 * n_in)
-            rows2 = state_rows(optimizer, row + 2 * n_in, row + 3 * n_in)
-            rows3 = state_rows(optimizer, row + 3 * n_in, row + 4 * n_in)
+            m0s, v0s, rule = state_rows(optimizer, row, row + n_in)
+            m1s, v1s, _ = state_rows(optimizer, row + n_in, row + 2 * n_in)
+            m2s, v2s, _ = state_rows(optimizer, row + 2 * n_in, row + 3 * n_in)
+            m3s, v3s, _ = state_rows(optimizer, row + 3 * n_in, row + 4 * n_in)
         d0 = delta[j]
         d1 = delta[j + 1]
         d2 = delta[j + 2]
@@ -162,10 +163,18 @@ def update_parameters(
                 w2 = sgd_update(w2, decay, s2 * v)
                 w3 = sgd_update(w3, decay, s3 * v)
             else:
-                w0 = step_weight(optimizer, rows0, i, w0, l2_step * w0 + s0 * v)
-                w1 = step_weight(optimizer, rows1, i, w1, l2_step * w1 + s1 * v)
-                w2 = step_weight(optimizer, rows2, i, w2, l2_step * w2 + s2 * v)
-                w3 = step_weight(optimizer, rows3, i, w3, l2_step * w3 + s3 * v)
+                w0, m0s[i], v0s[i] = step_weight(
+                    rule, m0s[i], v0s[i], w0, l2_step * w0 + s0 * v
+                )
+                w1, m1s[i], v1s[i] = step_weight(
+                    rule, m1s[i], v1s[i], w1, l2_step * w1 + s1 * v
+                )
+                w2, m2s[i], v2s[i] = step_weight(
+                    rule, m2s[i], v2s[i], w2, l2_step * w2 + s2 * v
+                )
+                w3, m3s[i], v3s[i] = step_weight(
+                    rule, m3s[i], v3s[i], w3, l2_step * w3 + s3 * v
+                )
             w0s[i] = w0
             w1s[i] = w1
             w2s[i] = w2
@@ -185,7 +194,7 @@ def update_parameters(
         row = w_start + j * n_in
         ws = theta[row : row + n_in]
         if optimizer is not None:
-            rows = state_rows(optimizer, row, row + n_in)
+            ms, vs, rule = state_rows(optimizer, row, row + n_in)
         d = delta[j]
         s = learning_rate * d
         a = zero
@@ -198,7 +207,8 @@ def update_parameters(
             if optimizer is None:
                 w = sgd_update(w, decay, s * inputs[i])
             else:
-                w = step_weight(optimizer, rows, i, w, l2_step * w + s * inputs[i])
+                u = l2_step * w + s * inputs[i]
+                w, ms[i], vs[i] = step_weight(rule, ms[i], vs[i], w, u)
             ws[i] = w
             if ahead is not None:
                 a += w * ahead[i]

@@ -21,7 +21,7 @@ from numba import njit, types
 from numba.extending import overload
 
 from .._functions import jit_options
-from .conventions import Adam, Momentum
+from .conventions import Adam, AdamRule, Momentum, MomentumRule
 
 
 @njit(**jit_options)
@@ -55,10 +55,14 @@ def adam_moment(moment, value, beta):
     return beta * moment + (1.0 - beta) * value
 
 
-@njit(**jit_options)
+@njit(error_model="numpy", **jit_options)
 def adam_weight(w, m, v, rate, epsilon):
     """Adam's weight after the step: ``w <- w - rate * m / (sqrt(v) + epsilon)``,
-    ``rate`` the bias-corrected step size of this update."""
+    ``rate`` the bias-corrected step size of this update.
+
+    ``error_model='numpy'``: Python's check for a zero divisor (never zero here)
+    keeps LLVM from vectorising the loops this is inlined into (5.3x per weight).
+    """
     return w + -rate * m / (np.sqrt(v) + epsilon)
 
 
@@ -80,7 +84,15 @@ def _kind(optimizer):
 
 
 def state_rows(optimizer, start, stop):
-    """The optimiser's per-parameter state for ``theta[start:stop]``, as slices."""
+    """The optimiser's state for ``theta[start:stop]``: ``(first, second, rule)``,
+    two slices (momentum: the velocity twice) and the scalars of its rule
+    (:class:`~fastbp._kernels.conventions.MomentumRule` or ``AdamRule``).
+
+    Callers unpack it outside their loops and pass :func:`step_weight` scalars only:
+    an array (or the state itself) passed into an inlined call inside a loop costs
+    reference counting per element, which keeps LLVM from vectorising the loop
+    (Adam's step, 4096 weights: 5.1 ns per weight so, 2.4 ns with scalars).
+    """
     raise NotImplementedError("only in compiled code")
 
 
@@ -90,49 +102,51 @@ def _state_rows(optimizer, start, stop):
         return lambda optimizer, start, stop: (
             optimizer.velocity[start:stop],
             optimizer.velocity[start:stop],
+            MomentumRule(optimizer.mu, optimizer.keep, optimizer.lookahead),
         )
     if _kind(optimizer) is Adam:
         return lambda optimizer, start, stop: (
             optimizer.first[start:stop],
             optimizer.second[start:stop],
+            AdamRule(
+                optimizer.beta_1,
+                optimizer.beta_2,
+                optimizer.epsilon,
+                optimizer.first.dtype.type(optimizer.rate[0]),
+            ),
         )
 
 
-def step_weight(optimizer, rows, i, w, u):
-    """Parameter ``i`` of ``rows`` (:func:`state_rows`) after its plain step ``u``:
-    returns the new weight and updates the state in place.
+def step_weight(rule, m, v, w, u):
+    """A parameter's step by ``rule`` (from :func:`state_rows`), given its state
+    ``m, v`` and its whole plain step ``u = g + (1 - decay) * w``: returns the new
+    ``(w, m, v)`` for the caller to store (momentum: ``v`` is ``m``).
 
-    The implementations index ``rows[0][i]``: an inlined overload that unpacks a
-    tuple argument (``first, second = rows``) and assigns into the unpacked arrays
-    loses the writes in Numba 0.68 (docs/architecture.md, "Numba rules").
-
-    ``u`` is the whole plain step, ``g + (1 - decay) * w``: for momentum the step
-    times the learning rate, for Adam (whose kernels step with learning rate 1) the
-    gradient itself.
+    ``u`` is the step times the learning rate for momentum, and for Adam (whose
+    kernels step with learning rate 1) the gradient itself.
     """
     raise NotImplementedError("only in compiled code")
 
 
 @overload(step_weight, inline="always")
-def _step_weight(optimizer, rows, i, w, u):
-    if _kind(optimizer) is Momentum:
+def _step_weight(rule, m, v, w, u):
+    kind = getattr(rule, "instance_class", None)
+    if kind is MomentumRule:
 
-        def momentum_step(optimizer, rows, i, w, u):
-            m = momentum_velocity(rows[0][i], u, optimizer.mu)
-            rows[0][i] = m
-            return momentum_weight(w, m, u, optimizer.keep, optimizer.lookahead)
+        def momentum_step(rule, m, v, w, u):
+            m = momentum_velocity(m, u, rule.mu)
+            return momentum_weight(w, m, u, rule.keep, rule.lookahead), m, m
 
         return momentum_step
-    if _kind(optimizer) is Adam:
+    if kind is AdamRule:
 
-        def adam_step(optimizer, rows, i, w, u):
-            m = adam_moment(rows[0][i], u, optimizer.beta_1)
-            v = adam_moment(rows[1][i], u * u, optimizer.beta_2)
-            rows[0][i] = m
-            rows[1][i] = v
-            return adam_weight(w, m, v, optimizer.rate[0], optimizer.epsilon)
+        def adam_step(rule, m, v, w, u):
+            m = adam_moment(m, u, rule.beta_1)
+            v = adam_moment(v, u * u, rule.beta_2)
+            return adam_weight(w, m, v, rule.rate, rule.epsilon), m, v
 
         return adam_step
+    raise TypeError(f"not an update rule: {rule}")
 
 
 def begin_update(optimizer):
