@@ -19,7 +19,7 @@ from .._functions import (
 )
 from .layers import copy
 from .rows import count_rows, input_gradient, input_product, select_rows
-from .rules import begin_update, sgd_update, state_rows, step_weight
+from .rules import begin_update, keeps_second, sgd_update, state_rows, step_weight
 
 
 @njit(**inline_options)
@@ -165,7 +165,9 @@ def step_range(theta, gradient, start, stop, step_size, l2_step, optimizer):
         for k in range(stop - start):
             w = theta[start + k]
             u = step_size * gradient[start + k] + l2_step * w
-            theta[start + k], ms[k], vs[k] = step_weight(rule, ms[k], vs[k], w, u)
+            theta[start + k], ms[k], v = step_weight(rule, ms[k], vs[k], w, u)
+            if keeps_second(rule):
+                vs[k] = v
 
 
 @njit(**inline_options)

@@ -9,7 +9,7 @@ vector ``theta`` (layer ``l``'s weights are a C-ordered ``(n_out, n_in)`` block 
 from numba import njit
 
 from .._functions import inline_options, jit_options
-from .rules import sgd_update, state_rows, step_weight
+from .rules import keeps_second, sgd_update, state_rows, step_weight
 
 # Rows of a weight block processed together: their deltas share one pass over the
 # layer's inputs (and, going back, one read-modify-write of dE/do per input).
@@ -122,7 +122,9 @@ def update_parameters(
         ms, vs, rule = state_rows(optimizer, b_start, b_start + n_out)
         for k in range(n_out):
             u = learning_rate * delta[k]
-            biases[k], ms[k], vs[k] = step_weight(rule, ms[k], vs[k], biases[k], u)
+            biases[k], ms[k], second = step_weight(rule, ms[k], vs[k], biases[k], u)
+            if keeps_second(rule):
+                vs[k] = second
     if ahead is not None:
         copy(net, biases)
     full = n_out - n_out % ROWS
@@ -163,18 +165,23 @@ def update_parameters(
                 w2 = sgd_update(w2, decay, s2 * v)
                 w3 = sgd_update(w3, decay, s3 * v)
             else:
-                w0, m0s[i], v0s[i] = step_weight(
+                w0, m0s[i], v0 = step_weight(
                     rule, m0s[i], v0s[i], w0, l2_step * w0 + s0 * v
                 )
-                w1, m1s[i], v1s[i] = step_weight(
+                w1, m1s[i], v1 = step_weight(
                     rule, m1s[i], v1s[i], w1, l2_step * w1 + s1 * v
                 )
-                w2, m2s[i], v2s[i] = step_weight(
+                w2, m2s[i], v2 = step_weight(
                     rule, m2s[i], v2s[i], w2, l2_step * w2 + s2 * v
                 )
-                w3, m3s[i], v3s[i] = step_weight(
+                w3, m3s[i], v3 = step_weight(
                     rule, m3s[i], v3s[i], w3, l2_step * w3 + s3 * v
                 )
+                if keeps_second(rule):
+                    v0s[i] = v0
+                    v1s[i] = v1
+                    v2s[i] = v2
+                    v3s[i] = v3
             w0s[i] = w0
             w1s[i] = w1
             w2s[i] = w2
@@ -208,7 +215,9 @@ def update_parameters(
                 w = sgd_update(w, decay, s * inputs[i])
             else:
                 u = l2_step * w + s * inputs[i]
-                w, ms[i], vs[i] = step_weight(rule, ms[i], vs[i], w, u)
+                w, ms[i], second = step_weight(rule, ms[i], vs[i], w, u)
+                if keeps_second(rule):
+                    vs[i] = second
             ws[i] = w
             if ahead is not None:
                 a += w * ahead[i]
