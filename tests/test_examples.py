@@ -72,6 +72,21 @@ def test_bench_runs_and_reports(capsys):
 
 
 @pytest.mark.slow
+def test_solvers_bench_reports_speed_and_the_same_weights(capsys):
+    from fastbp._bench import solvers
+
+    cases = ("digits, adam, batch 1", "digits, lbfgs")
+    results = solvers.run(cases, rounds=1)
+    assert set(results) == set(cases)
+    for entry in results.values():
+        assert entry["fastbp"][0] > 0 and entry["sklearn"][0] > 0
+        assert entry["difference"] < 1e-9  # the same model as scikit-learn's
+    solvers.report(results)
+    out = capsys.readouterr().out
+    assert "digits, lbfgs" in out and "x  (" in out
+
+
+@pytest.mark.slow
 def test_scale_bench_runs_and_reports(capsys):
     from fastbp._bench import scale
 
