@@ -21,6 +21,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import _objective
 from ._aligned import aligned_copy
 from ._early_stopping import validation_split
+from ._fitted import _FittedParameters
 from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
 from ._lbfgs import minimize
 from ._network import Layout, Network, init_theta
@@ -28,7 +29,7 @@ from ._trainers import make_trainer, optimizer_state, state_arrays
 from ._training import Progress, TrainingDiverged, train
 
 
-class _BaseFastBP(BaseEstimator):
+class _BaseFastBP(_FittedParameters, BaseEstimator):
     """Parameters, training loop and prediction shared by both estimators."""
 
     _parameter_constraints = {
@@ -130,64 +131,6 @@ class _BaseFastBP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.max_fun = max_fun
-
-    # -- fitted state -----------------------------------------------------------------
-    # The model is ``self._theta`` (one flat vector) and ``self._network`` (its layout
-    # and codes); coefs_ and intercepts_ are views of theta computed on access, so they
-    # stay views after pickling and assigning into them changes the model.
-
-    def __sklearn_is_fitted__(self):
-        return "_theta" in self.__dict__
-
-    def _fitted_model(self):
-        """``(network, theta)``, or AttributeError (so ``hasattr`` is False) if unfitted."""
-        try:
-            return self.__dict__["_network"], self.__dict__["_theta"]
-        except KeyError:
-            raise AttributeError(
-                f"This {type(self).__name__} instance is not fitted yet: it has no "
-                "weights. Call 'fit' or 'partial_fit' first."
-            ) from None
-
-    @property
-    def coefs_(self):
-        """list of ndarray: ``coefs_[l]`` of shape (n_in, n_out), views of the weights."""
-        network, theta = self._fitted_model()
-        return network.layout.coefs(theta)
-
-    @coefs_.setter
-    def coefs_(self, values):
-        self._assign(self.coefs_, values, "coefs_")
-
-    @property
-    def intercepts_(self):
-        """list of ndarray: ``intercepts_[l]`` of shape (n_out,), views of the biases."""
-        network, theta = self._fitted_model()
-        return network.layout.intercepts(theta)
-
-    @intercepts_.setter
-    def intercepts_(self, values):
-        self._assign(self.intercepts_, values, "intercepts_")
-
-    @staticmethod
-    def _assign(views, values, name):
-        values = list(values)
-        shapes = [v.shape for v in views]
-        given = [np.shape(v) for v in values]
-        if given != shapes:
-            raise ValueError(f"{name} must have shapes {shapes}, got {given}.")
-        for view, value in zip(views, values):
-            view[...] = value
-
-    @property
-    def n_layers_(self):
-        """int: number of layers, input and output included."""
-        return len(self._fitted_model()[0].layout.sizes)
-
-    @property
-    def n_outputs_(self):
-        """int: number of output units."""
-        return self._fitted_model()[0].layout.sizes[-1]
 
     # -- training ---------------------------------------------------------------------
 

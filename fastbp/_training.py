@@ -122,52 +122,23 @@ def train(
             loss = trainer(order, progress.learning_rate, report)
             elapsed = time.perf_counter() - started
             if not (np.isfinite(loss) and np.isfinite(theta).all()):
-                if validate is not None:
-                    # Early stopping: stop, keep the best-scoring epoch (scikit-learn
-                    # #29504: fit returns). The epoch is recorded, its score NaN.
-                    _record_epoch(progress, loss, n_samples, tol, _unscored, theta, best)
-                    warnings.warn(
-                        f"Training diverged in epoch {len(progress.loss_curve)} (the "
-                        f"loss became {loss}); training stopped and the model keeps "
-                        "the weights of its best-scoring epoch (early stopping). Use a "
-                        "smaller learning_rate_init, or scale X (e.g. StandardScaler) "
-                        "and, for regression, y.",
-                        ConvergenceWarning,
-                        stacklevel=2,
-                    )
-                    return epoch_index + 1, True
-                # progress still describes the previous epoch: it is updated below.
-                _diverged(loss, theta, state, epoch_index, progress, last_good)
+                if validate is None:
+                    # progress still describes the previous epoch.
+                    _diverged(loss, theta, state, epoch_index, progress, last_good)
+                _stop_diverged(progress, loss, n_samples, tol, theta, best)
+                return epoch_index + 1, True
             line = _record_epoch(progress, loss, n_samples, tol, validate, theta, best)
-            if verbose and lines == "sklearn":
-                print(f"Iteration {len(progress.loss_curve)}, loss = {loss:.8f}")
-                if validate is not None:
-                    print(f"Validation score: {progress.validation_scores[-1]:f}")
-            elif verbose:
-                rate = n_samples / elapsed if elapsed > 0 else float("inf")
-                total = time.perf_counter() - fit_started
-                line = f"{line}, {rate:,.0f} examples/s, {total:.2f} s"
-                if report is not None:
-                    line = "\r" + line.ljust(BAR_WIDTH)  # overwrites the progress line
-                print(line)
+            if verbose:
+                seconds = (elapsed, time.perf_counter() - fit_started)
+                _print_epoch(
+                    line, lines, progress, loss, validate, n_samples, seconds, report
+                )
             if schedule == "invscaling":
                 progress.learning_rate = learning_rate_init / (progress.t + 1) ** power_t
-            if progress.no_improvement_count <= n_iter_no_change:
-                continue
-            if schedule == "adaptive" and progress.learning_rate > 1e-6:
-                progress.learning_rate /= 5.0
-                progress.no_improvement_count = 0
-                if verbose:
-                    print(f"Setting learning rate to {progress.learning_rate:f}")
-                continue
-            if stop_on_plateau:
-                if verbose:
-                    what = "Validation score" if validate is not None else "Training loss"
-                    print(
-                        f"{what} did not improve more than tol={tol:f} for "
-                        f"{n_iter_no_change} consecutive epochs. Stopping."
-                    )
-                return epoch_index + 1, True
+            if progress.no_improvement_count > n_iter_no_change:
+                if _plateau(progress, schedule, stop_on_plateau, verbose, tol,
+                            n_iter_no_change, validate):  # fmt: skip
+                    return epoch_index + 1, True
         return max_epochs, False
     except KeyboardInterrupt:
         # Ctrl-C lands when the running epoch's kernel returns. Keep the epochs that
@@ -185,6 +156,55 @@ def train(
     finally:
         if best is not None and progress.validation_scores:
             theta[:] = best
+
+
+def _stop_diverged(progress, loss, n_samples, tol, theta, best):
+    """Early stopping's answer to a diverging epoch: record it (its score NaN) and
+    warn; ``train`` then stops, theta going back to the best-scoring epoch
+    (scikit-learn #29504: ``fit`` returns)."""
+    _record_epoch(progress, loss, n_samples, tol, _unscored, theta, best)
+    warnings.warn(
+        f"Training diverged in epoch {len(progress.loss_curve)} (the loss became "
+        f"{loss}); training stopped and the model keeps the weights of its "
+        "best-scoring epoch (early stopping). Use a smaller learning_rate_init, or "
+        "scale X (e.g. StandardScaler) and, for regression, y.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+def _print_epoch(line, lines, progress, loss, validate, n_samples, seconds, report):
+    """The verbose lines of a finished epoch: fastbp's, or scikit-learn's."""
+    if lines == "sklearn":
+        print(f"Iteration {len(progress.loss_curve)}, loss = {loss:.8f}")
+        if validate is not None:
+            print(f"Validation score: {progress.validation_scores[-1]:f}")
+        return
+    elapsed, total = seconds
+    rate = n_samples / elapsed if elapsed > 0 else float("inf")
+    line = f"{line}, {rate:,.0f} examples/s, {total:.2f} s"
+    if report is not None:
+        line = "\r" + line.ljust(BAR_WIDTH)  # overwrites the progress line
+    print(line)
+
+
+def _plateau(progress, schedule, stop_on_plateau, verbose, tol, n_iter_no_change,
+             validate):  # fmt: skip
+    """A plateau's consequence: the adaptive schedule's smaller step (training goes
+    on), or stopping; returns True to stop."""
+    if schedule == "adaptive" and progress.learning_rate > 1e-6:
+        progress.learning_rate /= 5.0
+        progress.no_improvement_count = 0
+        if verbose:
+            print(f"Setting learning rate to {progress.learning_rate:f}")
+        return False
+    if stop_on_plateau and verbose:
+        what = "Validation score" if validate is not None else "Training loss"
+        print(
+            f"{what} did not improve more than tol={tol:f} for "
+            f"{n_iter_no_change} consecutive epochs. Stopping."
+        )
+    return stop_on_plateau
 
 
 def _unscored(theta):
