@@ -1,6 +1,15 @@
-"""The fitted model's parameters as scikit-learn's MLP shows them: views of theta."""
+"""The fitted model's parameters as scikit-learn's MLP shows them (views of theta),
+and its state in plain types for pickling and skops."""
+
+from dataclasses import asdict
 
 import numpy as np
+
+from ._kernels.conventions import Adam, Momentum
+from ._network import Layout, Network
+from ._training import Progress
+
+_OPTIMIZERS = {"Momentum": Momentum, "Adam": Adam}
 
 
 class _FittedParameters:
@@ -63,3 +72,45 @@ class _FittedParameters:
     def n_outputs_(self):
         """int: number of output units."""
         return self._fitted_model()[0].layout.sizes[-1]
+
+    # -- state in plain types -------------------------------------------------------
+    # The pickled (and skops-saved) state holds numpy arrays, numbers, strings,
+    # lists and dicts only, so that skops needs to trust the estimator class alone.
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # may be self.__dict__ itself
+        if "_network" in state:
+            network = state["_network"]
+            state["_network"] = {
+                "sizes": [int(s) for s in network.layout.sizes],
+                "hidden_code": int(network.hidden_code),
+                "out_code": int(network.out_code),
+                "loss_code": int(network.loss_code),
+            }
+        if "_progress" in state:
+            state["_progress"] = asdict(state["_progress"])
+        optimizer = state.get("_optimizer_state")
+        if optimizer is not None:
+            state["_optimizer_state"] = {
+                "kind": type(optimizer).__name__,
+                **{key: value for key, value in optimizer._asdict().items()},
+            }
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        network = state.get("_network")
+        if isinstance(network, dict):
+            state["_network"] = Network(
+                Layout(tuple(network["sizes"])),
+                network["hidden_code"],
+                network["out_code"],
+                network["loss_code"],
+            )
+        if isinstance(state.get("_progress"), dict):
+            state["_progress"] = Progress(**state["_progress"])
+        optimizer = state.get("_optimizer_state")
+        if isinstance(optimizer, dict):
+            fields = dict(optimizer)
+            state["_optimizer_state"] = _OPTIMIZERS[fields.pop("kind")](**fields)
+        super().__setstate__(state)

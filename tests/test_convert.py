@@ -152,3 +152,31 @@ def test_onnx_through_to_sklearn_equals_fastbp(kind):
         np.testing.assert_allclose(
             outputs[0].reshape(expected.shape), expected, rtol=1e-5, atol=1e-5
         )
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        fastbp.FastBPClassifier(momentum=0.9, max_iter=3, random_state=0),
+        fastbp.FastBPRegressor(solver="adam", max_iter=3, random_state=0),
+        fastbp.MLPClassifier(max_iter=3, random_state=0),
+        fastbp.MLPRegressor(solver="lbfgs", max_iter=3, random_state=0),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_skops_round_trip_trusts_the_estimator_class_only(estimator):
+    # The fitted state is numpy arrays, numbers, strings, lists and dicts: skops
+    # asks to trust the estimator's own class and nothing else.
+    sio = pytest.importorskip("skops.io")
+    kind = "multiclass" if estimator._is_classifier else "regression"
+    X, y = problem(kind)
+    model = fitted(estimator, X, y)
+    data = sio.dumps(model)
+    cls = type(model)
+    assert sio.get_untrusted_types(data=data) == [f"{cls.__module__}.{cls.__name__}"]
+    loaded = sio.loads(data, trusted=[f"{cls.__module__}.{cls.__name__}"])
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    if model.solver != "lbfgs":  # the optimiser state goes on as it would have
+        loaded.partial_fit(X, y)
+        model.partial_fit(X, y)
+        np.testing.assert_array_equal(loaded.coefs_[0], model.coefs_[0])
