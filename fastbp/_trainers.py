@@ -275,7 +275,8 @@ def make_trainer(
         Threads of per-example SGD: more than 1 runs Hogwild!; mini-batches ignore it.
     by_weight : bool, default=False
         Divide a batch's gradient by its weight sum instead of its size (scikit-learn's
-        MLP). With ``batch_size=1`` and unequal weights this runs the mini-batch kernel.
+        MLP). With ``batch_size=1`` and weights other than 1 this runs the mini-batch
+        kernel.
     data_loss_scale : float, default=1
         Factor of the data term in the returned mean loss (scikit-learn's squared
         error averages over the outputs: ``1 / n_outputs``).
@@ -286,8 +287,9 @@ def make_trainer(
     """
     examples = Examples(X, Y, sample_weight)
     common = (network, theta, examples, learning_rate, alpha, optimizer)
-    unequal = by_weight and bool(np.any(sample_weight != sample_weight[:1]))
-    if batch_size == 1 and not unequal:
+    # Per example, the two meanings of sample weights agree only for weights of 1.
+    weighted = by_weight and bool(np.any(sample_weight != 1))
+    if batch_size == 1 and not weighted:
         if sparse.issparse(X):
             if n_jobs != 1:
                 raise ValueError(

@@ -102,10 +102,22 @@ def test_lbfgs_gives_sklearns_iterates(kind):
 @pytest.mark.parametrize("kind", ["binary", "regression"])
 def test_sample_weight_divides_each_batch_by_its_weight_sum(kind, params):
     # scikit-learn's meaning: a batch's gradient and L2 term over its weight sum;
-    # with batch_size=1 and unequal weights, fastbp runs its mini-batch kernel.
+    # with batch_size=1 and weights other than 1, fastbp runs its mini-batch kernel.
     X, y = problem(kind)
     weights = np.random.default_rng(1).uniform(0.2, 3.0, X.shape[0])
     ours, theirs = pair(kind, max_iter=4, **params)
+    fitted(ours, X, y, sample_weight=weights)
+    assert_same_model(ours, fitted(theirs, X, y, sample_weight=weights), X)
+
+
+@pytest.mark.parametrize("batch_size", [1, 16])
+def test_equal_sample_weights_other_than_one(batch_size):
+    # Weights of 2 everywhere: per batch, scikit-learn divides by their sum, so the
+    # L2 term's share halves; not the same as no weights at all.
+    X, y = problem("binary")
+    weights = np.full(X.shape[0], 2.0)
+    ours, theirs = pair("binary", solver="sgd", batch_size=batch_size, max_iter=3,
+                        alpha=0.1, learning_rate_init=0.01)  # fmt: skip
     fitted(ours, X, y, sample_weight=weights)
     assert_same_model(ours, fitted(theirs, X, y, sample_weight=weights), X)
 

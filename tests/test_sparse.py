@@ -69,7 +69,7 @@ def test_sparse_minibatch_epochs_equal_dense_epochs(
 ):
     # CSR rows read in place by the mini-batch kernel (sparse first-layer products),
     # against the same epochs on X.toarray(); batch_size=1 with by_weight and
-    # unequal weights runs the mini-batch kernel too. Two calls: state carries.
+    # weights other than 1 runs the mini-batch kernel too. Two calls: state carries.
     network, theta, X, Y, sample_weight = sparse_problem(rng, sizes)
     sample_weight = rng.uniform(0.5, 2.0, X.shape[0])
     orders = [rng.permutation(60) for _ in range(2)]

@@ -10,10 +10,10 @@ in scaled coordinates.
 A kernel's ``optimizer`` argument is None (plain SGD, :func:`sgd_update`), a
 :class:`~fastbp._kernels.conventions.Momentum` or an
 :class:`~fastbp._kernels.conventions.Adam`. Kernels call the optimiser through
-:func:`state_rows`, :func:`step_weight` and :func:`begin_update`, which Numba
-resolves by the state's type when it compiles the kernel (``numba.extending.
-overload``): one kernel source serves every optimiser, and each compiled variant
-holds only its own rule.
+:func:`state_rows`, :func:`step_weight`, :func:`keeps_second` and
+:func:`begin_update`, which Numba resolves by the state's type when it compiles the
+kernel (``numba.extending.overload``): one kernel source serves every optimiser, and
+each compiled variant holds only its own rule.
 """
 
 import numpy as np
