@@ -32,6 +32,8 @@ def minimize(network, theta, X, Y, sample_weight, *, alpha, divisor, max_iter,
     )
     callback = None
     if verbose:
+        # scipy >= 1.11 passes an OptimizeResult to a callback whose parameter has
+        # this name.
 
         def callback(intermediate_result):
             callback.iteration += 1
