@@ -1,7 +1,9 @@
 """The Numba kernels, one module per job (the map: ``docs/architecture.md``).
 
 - :mod:`.conventions`: the named groups of arguments every kernel receives;
-- :mod:`.rules`: the update rules (SGD, momentum, Nesterov), one home each;
+- :mod:`.rules`: the update rules (SGD, momentum, Nesterov, Adam), one home each,
+  and the optimiser interface the kernels call;
+- :mod:`.rows`: a mini-batch chunk's inputs, dense rows or CSR rows;
 - :mod:`.layers`: one layer's forward product and fused update;
 - :mod:`.step`: the per-example step above the first layer;
 - :mod:`.lazy_decay`: the first layer held as ``scale * V``;
