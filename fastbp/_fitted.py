@@ -93,7 +93,7 @@ class _FittedParameters:
         if optimizer is not None:
             state["_optimizer_state"] = {
                 "kind": type(optimizer).__name__,
-                **{key: value for key, value in optimizer._asdict().items()},
+                **optimizer._asdict(),
             }
         return state
 

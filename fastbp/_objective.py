@@ -58,19 +58,13 @@ def value(network, theta, X, Y, sample_weight, alpha):
 
 
 def gradient(network, theta, X, Y, sample_weight, alpha):
-    """``dJ/dtheta`` by backpropagation (the kernels' mini-batch code path).
+    """``dJ/dtheta`` by backpropagation (the kernels' mini-batch code path), in
+    float64.
 
     Parameters are as for :func:`value`. Returns an array shaped like ``theta``.
     """
-    layout = network.layout
-    chunks = ChunkBuffers.allocate(
-        layout, 0, 0, _capacity(X.shape[0]), theta.dtype
-    )  # the examples are read in place: no rows to gather
-    data_gradient(Examples(X, Y, sample_weight), theta, network.structure, chunks)
-    result = chunks.gradient
-    mask = layout.weight_mask()
-    result[mask] += alpha * theta[mask]
-    return result / X.shape[0]
+    objective = Objective(network, X, Y, sample_weight, alpha, X.shape[0], theta.dtype)
+    return objective(theta)[1]
 
 
 class Objective:

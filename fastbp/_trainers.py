@@ -319,10 +319,11 @@ def optimizer_state(
     """
     if solver == "adam":
         if isinstance(previous, Adam) and previous.first.shape == theta.shape:
-            first, second = (_aligned_like(a, theta) for a in previous[:2])
+            first = _aligned_like(previous.first, theta)
+            second = _aligned_like(previous.second, theta)
             updates = previous.updates.copy()
         else:
-            first, second = (_aligned_like(None, theta) for _ in range(2))
+            first, second = _aligned_like(None, theta), _aligned_like(None, theta)
             updates = np.zeros(1, dtype=np.int64)
         return Adam.of(first, second, updates, learning_rate, beta_1, beta_2, epsilon)
     if momentum == 0.0:

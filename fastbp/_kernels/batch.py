@@ -18,7 +18,7 @@ from .._functions import (
     output_delta,
 )
 from .layers import copy
-from .rows import count_rows, input_gradient, input_product, select_rows
+from .rows import count_rows, input_gradient, input_product, rows_between, select_rows
 from .rules import begin_update, keeps_second, sgd_update, state_rows, step_weight
 
 
@@ -250,13 +250,12 @@ def data_gradient(examples, theta, structure, chunks):
     a CSR), in chunks of the buffers' capacity; returns ``sum s_i E_i``."""
     X, Y, sample_weights = examples
     n_rows = count_rows(X)
-    every_row = np.arange(n_rows)
     capacity = chunks.activations.shape[0] // structure.unit_offsets[-1]
     chunks.gradient[:] = 0.0  # if X has no rows
     data_loss = 0.0
     for start in range(0, n_rows, capacity):
         stop = min(start + capacity, n_rows)
-        inputs = select_rows(X, every_row, start, stop, True, chunks.inputs)
+        inputs = rows_between(X, start, stop)
         data_loss += accumulate_gradient(
             inputs, Y[start:stop], sample_weights[start:stop], theta, structure,
             chunks, start == 0,
@@ -269,11 +268,10 @@ def predict_outputs(X, theta, structure, activations, result):
     """Network outputs for every row of ``X`` (dense or a CSR) into ``result``
     (chunked, BLAS)."""
     n_rows = count_rows(X)
-    every_row = np.arange(n_rows)
     capacity = activations.shape[0] // structure.unit_offsets[-1]
     for start in range(0, n_rows, capacity):
         stop = min(start + capacity, n_rows)
-        inputs = select_rows(X, every_row, start, stop, True, result)
+        inputs = rows_between(X, start, stop)
         out = forward_batch(inputs, theta, structure, activations)
         for r in range(stop - start):
             copy(result[start + r], out[r])

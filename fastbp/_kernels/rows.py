@@ -69,6 +69,19 @@ def _select_rows(X, order, start, stop, consecutive, buffer):
     return dense_rows
 
 
+def rows_between(X, start, stop):
+    """The inputs of rows ``start:stop`` of a whole dense or CSR ``X``: a view, or
+    :class:`SparseRows` (its ``stop - start`` row numbers are the one allocation)."""
+    raise NotImplementedError("only in compiled code")
+
+
+@overload(rows_between, inline="always")
+def _rows_between(X, start, stop):
+    if _is_csr(X):
+        return lambda X, start, stop: SparseRows(X, np.arange(start, stop))
+    return lambda X, start, stop: X[start:stop]
+
+
 def input_product(inputs, weights, net):
     """``net = inputs @ weights.T``: the first layer's products, ``weights`` its
     ``(n_out, n_in)`` block and ``net`` an ``(n_rows, n_out)`` array."""
