@@ -29,6 +29,7 @@ from ._kernels.conventions import (
 from ._kernels.dense import sgd_epoch
 from ._kernels.hogwild import REPLICA_ROWS, hogwild_epoch
 from ._kernels.sparse import compact_features, sparse_optimizer_epoch, sparse_sgd_epoch
+from ._threads import parallel_threads
 
 # Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
 # run near peak, small enough that a chunk's activations stay in cache.
@@ -162,15 +163,9 @@ class DenseTrainer(Trainer):
             if in_blocks and order.shape[0] >= BLOCK_MIN_EXAMPLES:
                 return block_sgd_epoch(*args, self.blocks)
             return sgd_epoch(*args, self.optimizer)
-        # Both settings belong to the calling thread: set and restored per call.
-        previous = numba.get_num_threads()
-        numba.set_num_threads(self.threads)
-        try:
-            with numba.parallel_chunksize(1):
-                blocks = self.blocks if in_blocks else None
-                return hogwild_epoch(*args, self.optimizer, blocks, self.replicas)
-        finally:
-            numba.set_num_threads(previous)
+        with parallel_threads(self.threads):
+            blocks = self.blocks if in_blocks else None
+            return hogwild_epoch(*args, self.optimizer, blocks, self.replicas)
 
 
 class SparseTrainer(Trainer):

@@ -72,3 +72,48 @@ def test_threads_train_models_concurrently_with_the_serial_results(digits):
     fitted = Parallel(n_jobs=2, backend="threading")(delayed(m.fit)(X, y) for m in models)
     for model, theta in zip(fitted, expected):
         np.testing.assert_array_equal(model._theta, theta)
+
+
+THREADED_SEARCH = """
+import warnings
+import joblib, numba
+import numpy as np
+from sklearn.model_selection import GridSearchCV
+from fastbp import FastBPClassifier
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(4000, 20))
+y = X[:, 0] > 0
+warnings.simplefilter("ignore")
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always", UserWarning)
+    with joblib.parallel_backend("threading", n_jobs=2):
+        search = GridSearchCV(
+            FastBPClassifier(hidden_layer_sizes=(16,), n_jobs=2, max_iter=5),
+            {"alpha": [0.0, 1e-4, 1e-3, 1e-2]},
+            cv=2,
+        ).fit(X, y)
+print(numba.threading_layer())
+print(search.best_score_)
+print(sum("one at a time" in str(w.message) for w in caught))
+"""
+
+
+def test_threaded_search_of_threaded_models_survives_the_workqueue_layer():
+    # Numba's workqueue layer aborts the interpreter on concurrent parallel launches
+    # ("not threadsafe"); a real threaded GridSearchCV in a child process with that
+    # layer forced must finish, serialising the launches with one warning.
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
+    done = subprocess.run(
+        [sys.executable, "-c", THREADED_SEARCH],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    layer, score, warned = done.stdout.split()
+    assert layer == "workqueue"
+    assert float(score) > 0.9
+    assert int(warned) == 1
