@@ -6,7 +6,7 @@ scikit-learn; the estimators hand in validated arrays.
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -99,20 +99,26 @@ def train(
         order = np.arange(n_samples, dtype=np.int64)
     else:
         order = np.array(indices, dtype=np.int64)
-    done = len(progress.loss_curve)
     best = theta.copy() if validate is not None else None
-    # The state after the last finite epoch of this call, saved before each later
-    # epoch: one copy of theta per epoch, nothing next to an epoch's work.
+    arrays = (theta, *state) + (() if best is None else (best,))
+    # The state after the last finished epoch of this call, saved before each later
+    # epoch (one copy of the arrays per epoch, nothing next to an epoch's work):
+    # what a diverging or interrupted epoch goes back to.
     last_good = None
+    saved_progress = None
+    saved_before = None  # the epoch index last_good and saved_progress were saved at
+    finished = 0  # epochs whose weights, state and progress agree
     try:
         n_samples = order.shape[0]
         fit_started = time.perf_counter()
         for epoch_index in range(max_epochs):
             if epoch_index > 0:
                 if last_good is None:
-                    last_good = [a.copy() for a in (theta, *state)]
-                for saved, a in zip(last_good, (theta, *state)):
+                    last_good = [a.copy() for a in arrays]
+                for saved, a in zip(last_good, arrays):
                     saved[:] = a
+                saved_progress = _copy_progress(progress)
+                saved_before = epoch_index
             if shuffle:
                 rng.shuffle(order)
             started = time.perf_counter()
@@ -124,28 +130,36 @@ def train(
             if not (np.isfinite(loss) and np.isfinite(theta).all()):
                 if validate is None:
                     # progress still describes the previous epoch.
-                    _diverged(loss, theta, state, epoch_index, progress, last_good)
+                    _diverged(loss, arrays, epoch_index, progress, last_good)
                 _stop_diverged(progress, loss, n_samples, tol, theta, best)
                 return epoch_index + 1, True
             line = _record_epoch(progress, loss, n_samples, tol, validate, theta, best)
+            if schedule == "invscaling":
+                progress.learning_rate = learning_rate_init / (progress.t + 1) ** power_t
+            stop = progress.no_improvement_count > n_iter_no_change and _plateau(
+                progress, schedule, stop_on_plateau, verbose, tol, n_iter_no_change,
+                validate,
+            )  # fmt: skip
+            finished = epoch_index + 1
             if verbose:
                 seconds = (elapsed, time.perf_counter() - fit_started)
                 _print_epoch(
                     line, lines, progress, loss, validate, n_samples, seconds, report
                 )
-            if schedule == "invscaling":
-                progress.learning_rate = learning_rate_init / (progress.t + 1) ** power_t
-            if progress.no_improvement_count > n_iter_no_change:
-                if _plateau(progress, schedule, stop_on_plateau, verbose, tol,
-                            n_iter_no_change, validate):  # fmt: skip
-                    return epoch_index + 1, True
+            if stop:
+                return finished, True
         return max_epochs, False
     except KeyboardInterrupt:
-        # Ctrl-C lands when the running epoch's kernel returns. Keep the epochs that
-        # finished, as scikit-learn does; with none finished there is nothing to keep.
-        finished = len(progress.loss_curve) - done
+        # Ctrl-C lands when the running kernel returns, so the running epoch has
+        # (partly) changed the arrays: they go back to the last finished epoch,
+        # which the model keeps, as scikit-learn does; with none finished the caller
+        # puts the model back as it was.
         if finished == 0:
             raise
+        if finished == epoch_index and saved_before == epoch_index:
+            for saved, a in zip(last_good, arrays):
+                a[:] = saved
+            vars(progress).update(vars(saved_progress))
         warnings.warn(
             f"Training interrupted by user after {finished} epoch(s); the model keeps "
             "them.",
@@ -156,6 +170,16 @@ def train(
     finally:
         if best is not None and progress.validation_scores:
             theta[:] = best
+
+
+def _copy_progress(progress):
+    """A copy of ``progress`` that later epochs do not change."""
+    return replace(
+        progress,
+        loss_curve=list(progress.loss_curve),
+        validation_scores=list(progress.validation_scores),
+        validation_losses=list(progress.validation_losses),
+    )
 
 
 def _stop_diverged(progress, loss, n_samples, tol, theta, best):
@@ -260,14 +284,15 @@ def _progress_bar(epoch, started):
     return report
 
 
-def _diverged(loss, theta, state, finished, progress, last_good):
-    """Put back the last finite epoch's state (if this call ran one) and raise."""
+def _diverged(loss, arrays, finished, progress, last_good):
+    """Put back the last finite epoch's arrays (if this call ran one) and raise."""
+    theta = arrays[0]
     epoch = len(progress.loss_curve) + 1
     what = "finite" if np.isfinite(theta).all() else "no longer finite"
     if finished == 0:
         outcome = "The model was left as it was before this call."
     else:
-        for saved, a in zip(last_good, (theta, *state)):
+        for saved, a in zip(last_good, arrays):
             a[:] = saved
         outcome = (
             f"The model keeps the weights after epoch {epoch - 1}, the last finite one."

@@ -652,3 +652,67 @@ def test_n_jobs_zero_is_refused(blobs):
     X, y = blobs
     with pytest.raises(ValueError, match="n_jobs == 0"):
         small(FastBPClassifier, n_jobs=0).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(batch_size=1),
+        dict(batch_size=32),
+        dict(batch_size=1, momentum=0.9),
+        dict(batch_size=1, verbose=2),
+        dict(batch_size=1, early_stopping=True),
+    ],
+    ids=["per-example", "mini-batch", "momentum", "verbose-2", "early-stopping"],
+)
+def test_ctrl_c_while_a_kernel_runs_keeps_weights_and_counters_together(params, capsys):
+    # A real SIGINT, delivered by a timer thread part-way through training: Python
+    # raises it when the running kernel returns. The model must then hold exactly
+    # the n_iter_ epochs its counters and curves describe (bit-equal to a fit of
+    # that many epochs), its optimiser state included (one more warm-started epoch
+    # of both stays equal).
+    import os
+    import signal
+    import threading
+    import time
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30_000, 100))
+    y = (X[:, :3].sum(axis=1) > 0).astype(int)
+    settings = dict(hidden_layer_sizes=(64,), random_state=0, tol=0.0,
+                    n_iter_no_change=1000, **params)  # fmt: skip
+    FastBPClassifier(max_iter=1, **settings).fit(X[:500], y[:500])  # compile
+    started = time.perf_counter()
+    FastBPClassifier(max_iter=1, **settings).fit(X, y)
+    epoch_seconds = time.perf_counter() - started
+    for _ in range(5):
+        model = FastBPClassifier(max_iter=1000, **settings)
+        timer = threading.Timer(2.5 * epoch_seconds, os.kill, (os.getpid(), signal.SIGINT))
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                timer.start()
+                model.fit(X, y)
+        except KeyboardInterrupt:
+            continue  # landed before an epoch had finished: nothing kept, try again
+        finally:
+            timer.cancel()
+        break
+    assert any("interrupted by user" in str(w.message) for w in caught)
+    epochs = model.n_iter_
+    assert 1 <= epochs < 1000
+    assert len(model.loss_curve_) == epochs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = FastBPClassifier(max_iter=epochs, **settings).fit(X, y)
+        assert model.t_ == reference.t_
+        np.testing.assert_array_equal(model.loss_curve_, reference.loss_curve_)
+        for ours, theirs in zip(model.coefs_ + model.intercepts_,
+                                reference.coefs_ + reference.intercepts_):  # fmt: skip
+            np.testing.assert_array_equal(ours, theirs)
+        for m in (model, reference):
+            m.set_params(early_stopping=False).partial_fit(X[:2000], y[:2000])
+        for ours, theirs in zip(model.coefs_, reference.coefs_):
+            np.testing.assert_array_equal(ours, theirs)
+    capsys.readouterr()
