@@ -78,13 +78,12 @@ figure, axes = plt.subplots(2, 2, figsize=(11, 9))
 for ax, (name, model) in zip(axes.ravel(), models.items()):
     trajectory = directions = None
     if model is sgd:
-        # The path: 30 epochs of partial_fit from the same start, weights per epoch.
+        # The path: 30 one-epoch warm-started fits from the same start, weights after each.
         model, thetas = landscape.record_trajectory(model, X, y, epochs=30)
         directions, trajectory, explained = landscape.trajectory_directions(model, thetas)
         name += f"\n(plane of the path's 2 principal directions: {explained.sum():.0%})"
-    distance = 1.0 if trajectory is None else 1.2 * float(abs(trajectory).max())
     alphas, betas, losses = landscape.plane(
-        model, X, y, distance=distance, steps=steps, random_state=2, directions=directions
+        model, X, y, steps=steps, random_state=2, directions=directions, cover=trajectory
     )
     plot.landscape_contour(alphas, betas, losses, ax=ax, trajectory=trajectory)
     ax.set_title(name, fontsize=10)

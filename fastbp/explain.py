@@ -10,6 +10,7 @@ weights before and after. ``str()`` of the result renders it as text.
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import issparse
 
 from ._functions import ACTIVATIONS, LOSSES
 from ._kernels.conventions import Step
@@ -120,7 +121,7 @@ def explain_step(estimator, x, t, *, learning_rate=None):
     Parameters
     ----------
     estimator : fitted FastBPClassifier or FastBPRegressor
-    x : array-like of shape (n_features,)
+    x : array-like of shape (n_features,) or (1, n_features), or a sparse row
     t : label (classifier) or target value(s) (regressor) of the example
     learning_rate : float, optional
 
@@ -136,9 +137,13 @@ def explain_step(estimator, x, t, *, learning_rate=None):
     layout = network.layout
     y = np.asarray(t)
     y = y.reshape(1) if y.ndim == 0 else y.reshape(1, -1)  # one label or one row
-    X, Y, sample_weights = model.objective_data(
-        np.asarray(x, dtype=np.float64).reshape(1, -1), y
-    )
+    x = x.toarray() if issparse(x) else np.asarray(x, dtype=np.float64)
+    if x.ndim > 2 or (x.ndim == 2 and x.shape[0] != 1):
+        raise ValueError(
+            f"x must be one example (n_features values, or one row), got an array "
+            f"of shape {x.shape}."
+        )
+    X, Y, sample_weights = model.objective_data(x.reshape(1, -1), y)
     if learning_rate is None:
         learning_rate = model.learning_rate
     alpha = model.alpha

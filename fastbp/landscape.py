@@ -13,10 +13,12 @@ Each point of a grid is one batched (BLAS) forward pass over the data with the
 shifted parameter vector.
 """
 
+import warnings
 from itertools import pairwise
 
 import numpy as np
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from . import _objective
@@ -127,6 +129,8 @@ def line(estimator, X, y, *, distance=1.0, steps=51, random_state=None, directio
     distance : float, default=1.0
         ``alpha`` runs from ``-distance`` to ``distance``.
     steps : int, default=51
+        Points on the line; an odd number includes ``alpha = 0`` (a single step
+        is the fitted model itself).
     random_state : int, RandomState instance or None, default=None
         Seeds :func:`random_direction` (filter normalised) when ``direction`` is None.
     direction : list of ndarray, optional
@@ -145,17 +149,51 @@ def line(estimator, X, y, *, distance=1.0, steps=51, random_state=None, directio
         delta = _flatten(model, direction)
     theta = model.theta
     loss = _objective_on(model, X, y, sample_weight)
-    alphas = np.linspace(-distance, distance, steps)
+    alphas = _axis(-distance, distance, steps)
     return alphas, np.array([loss(theta + a * delta) for a in alphas])
 
 
+def _axis(low, high, steps):
+    """``steps`` evenly spaced values from ``low`` to ``high``; one step is 0, the
+    fitted model (``np.linspace`` would give ``low``)."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}.")
+    if steps == 1:
+        return np.zeros(1)
+    return np.linspace(low, high, steps)
+
+
+def _covering(coordinates, distance):
+    """The ``(low, high)`` of each plane axis: ``[-distance, distance]``, or with
+    ``coordinates`` their range and the origin with a tenth of margin."""
+    if coordinates is None:
+        return [(-distance, distance)] * 2
+    coordinates = np.asarray(coordinates, dtype=np.float64)
+    if coordinates.ndim != 2 or coordinates.shape[1] != 2 or not coordinates.size:
+        raise ValueError(
+            "cover must be (alpha, beta) points of shape (n_points, 2), e.g. the "
+            f"coordinates of trajectory_directions; got shape {coordinates.shape}."
+        )
+    if not np.isfinite(coordinates).all():
+        raise ValueError("cover holds NaN or infinite coordinates.")
+    ranges = []
+    for values in coordinates.T:
+        low, high = min(values.min(), 0.0), max(values.max(), 0.0)
+        margin = 0.1 * (high - low) or distance
+        ranges.append((low - margin, high + margin))
+    return ranges
+
+
 def plane(estimator, X, y, *, distance=1.0, steps=51, random_state=None,
-          directions=None, sample_weight=None):  # fmt: skip
+          directions=None, sample_weight=None, cover=None):  # fmt: skip
     """The loss on a plane: ``L(theta* + alpha * delta + beta * eta)``.
 
     Parameters are as for :func:`line`; ``directions`` is a pair ``(delta, eta)``
     (e.g. from :func:`trajectory_directions`), else two filter-normalised random
-    directions are drawn from ``random_state``.
+    directions are drawn from ``random_state``. ``cover``, points of shape
+    ``(n_points, 2)`` (e.g. a trajectory's coordinates), makes each axis span their
+    range and the origin, with a tenth of margin, instead of ``[-distance,
+    distance]``.
 
     Returns
     -------
@@ -171,8 +209,9 @@ def plane(estimator, X, y, *, distance=1.0, steps=51, random_state=None,
         delta, eta = (_flatten(model, d) for d in directions)
     theta = model.theta
     loss = _objective_on(model, X, y, sample_weight)
-    alphas = np.linspace(-distance, distance, steps)
-    betas = np.linspace(-distance, distance, steps)
+    (a_low, a_high), (b_low, b_high) = _covering(cover, distance)
+    alphas = _axis(a_low, a_high, steps)
+    betas = _axis(b_low, b_high, steps)
     losses = np.array([[loss(theta + a * delta + b * eta) for b in betas] for a in alphas])
     return alphas, betas, losses
 
@@ -201,23 +240,29 @@ def interpolate(estimator_a, estimator_b, X, y, *, steps=51, sample_weight=None)
     return ts, np.array([loss((1 - t) * theta_a + t * theta_b) for t in ts])
 
 
-def record_trajectory(estimator, X, y, *, epochs, classes=None):
+def record_trajectory(estimator, X, y, *, epochs, sample_weight=None):
     """Train a clone of ``estimator`` epoch by epoch, keeping the weights after each.
 
-    Each epoch is one ``partial_fit`` call over (X, y) (``classes`` defaults to
-    ``np.unique(y)`` for a classifier). Returns the trained clone and the flat
-    parameter vectors after each epoch, shape ``(epochs, n_parameters)``, for
+    Each epoch is one warm-started ``fit`` of one epoch over (X, y), so every
+    setting of the estimator applies as in ``fit`` (early stopping, holding out its
+    validation split; ``class_weight='balanced'``). Returns the trained clone (with
+    the estimator's own ``max_iter`` and ``warm_start``) and the flat parameter
+    vectors after each epoch, shape ``(epochs, n_parameters)``, for
     :func:`trajectory_directions`.
     """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
     model = clone(estimator)
-    extra = {}
-    if is_classifier(estimator):
-        extra["classes"] = np.unique(y) if classes is None else classes
+    own = {"max_iter": model.max_iter, "warm_start": model.warm_start}
+    model.set_params(max_iter=1, warm_start=True)
     thetas = []
-    for _ in range(epochs):
-        model.partial_fit(X, y, **extra)
-        thetas.append(fitted_network(model).theta)
-    return model, np.array(thetas)
+    with warnings.catch_warnings():
+        # Each one-epoch fit reaches its max_iter.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(epochs):
+            model.fit(X, y, sample_weight=sample_weight)
+            thetas.append(fitted_network(model).theta)
+    return model.set_params(**own), np.array(thetas)
 
 
 def trajectory_directions(estimator, thetas):
@@ -237,8 +282,20 @@ def trajectory_directions(estimator, thetas):
     model = fitted_network(estimator)
     offsets = np.asarray(thetas, dtype=np.float64) - model.theta
     _, singular, components = np.linalg.svd(offsets, full_matrices=False)
-    basis = components[:2]
+    basis = _two_directions(components[:2])
     coordinates = offsets @ basis.T
-    explained = singular[:2] ** 2 / max(np.sum(singular**2), 1e-300)
+    explained = np.zeros(2)
+    explained[: singular[:2].size] = singular[:2] ** 2 / max(np.sum(singular**2), 1e-300)
     directions = tuple(_unflatten(model, d) for d in basis)
     return directions, coordinates, explained
+
+
+def _two_directions(basis):
+    """``basis`` (one or two orthonormal rows) completed to two: a trajectory of one
+    point has one principal component; the second is then a fixed random direction
+    orthogonal to it."""
+    if basis.shape[0] == 2:
+        return basis
+    extra = np.random.default_rng(0).standard_normal(basis.shape[1])
+    extra -= (basis @ extra) @ basis
+    return np.vstack([basis, extra / np.linalg.norm(extra)])

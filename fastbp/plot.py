@@ -5,6 +5,7 @@ matplotlib ``Figure`` it drew on (``ax`` lets it draw into an existing one).
 """
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 
 def _pyplot():
@@ -37,6 +38,7 @@ def loss_curve(estimator, ax=None):
     -------
     matplotlib.figure.Figure
     """
+    check_is_fitted(estimator, "loss_curve_")
     figure, ax = _axes(ax)
     epochs = np.arange(1, len(estimator.loss_curve_) + 1)
     ax.plot(epochs, estimator.loss_curve_, label="training loss")

@@ -121,3 +121,24 @@ def test_xor_step_by_hand():
                   "dE/dw_ji = delta_j o_i", "weights after"):  # fmt: skip
         assert piece in text
     assert f"{result.loss:.8g}" in text
+
+
+def test_unfitted_and_sparse_examples():
+    from scipy.sparse import csr_matrix
+    from sklearn.exceptions import NotFittedError
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(NotFittedError):
+        explain_step(FastBPClassifier(hidden_layer_sizes=(3,)), X[0], y[0])
+    model = FastBPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    model.fit(X, y)
+    dense = explain_step(model, X[0], y[0])
+    for row in (csr_matrix(X[:1]), csr_matrix(X)[0], X[:1]):
+        step = explain_step(model, row, y[0])
+        assert step.loss == dense.loss
+        for ours, theirs in zip(step.coefs_after, dense.coefs_after):
+            np.testing.assert_array_equal(ours, theirs)
+    with pytest.raises(ValueError, match="one example"):
+        explain_step(model, X[:2], y[0])

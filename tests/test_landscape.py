@@ -144,3 +144,66 @@ def test_regressor_and_bad_input(digits):
         landscape.random_direction(reg, normalization="unit")
     with pytest.raises(AttributeError, match="not fitted"):
         landscape.random_direction(FastBPRegressor())
+
+
+@pytest.mark.parametrize(
+    "params", [dict(early_stopping=True), dict(class_weight="balanced")]
+)
+def test_trajectory_of_every_setting_is_its_fit_epoch_by_epoch(digits, params):
+    # Each recorded point is where a fit of that many epochs ends (the same settings,
+    # early stopping's split and balanced class weights included).
+    import warnings
+
+    X, y = digits
+    settings = dict(hidden_layer_sizes=(6,), random_state=0, shuffle=False, **params)
+    model = FastBPClassifier(**settings)
+    trained, thetas = landscape.record_trajectory(model, X, y, epochs=3)
+    assert thetas.shape[0] == 3
+    assert trained.max_iter == model.max_iter and trained.warm_start is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        once = FastBPClassifier(max_iter=1, **settings).fit(X, y)
+    np.testing.assert_array_equal(thetas[0], fitted_network(once).theta)
+    np.testing.assert_array_equal(thetas[-1], fitted_network(trained).theta)
+
+
+def test_one_epoch_trajectory_gives_a_plane_that_covers_it(digits):
+    X, y = digits
+    model = FastBPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    trained, thetas = landscape.record_trajectory(model, X, y, epochs=1)
+    directions, coordinates, explained = landscape.trajectory_directions(trained, thetas)
+    assert len(directions) == 2 and coordinates.shape == (1, 2)
+    assert explained[1] == 0.0
+    *_, losses = landscape.plane(
+        trained, X, y, steps=3, directions=directions, cover=coordinates
+    )
+    assert losses.shape == (3, 3) and np.isfinite(losses).all()
+    with pytest.raises(ValueError, match="positive integer"):
+        landscape.record_trajectory(model, X, y, epochs=0)
+
+
+def test_plane_covers_a_long_trajectory(digits):
+    X, y = digits
+    model = FastBPClassifier(
+        hidden_layer_sizes=(6,), learning_rate_init=0.1, random_state=0
+    )
+    trained, thetas = landscape.record_trajectory(model, X, y, epochs=8)
+    directions, coordinates, _ = landscape.trajectory_directions(trained, thetas)
+    alphas, betas, _ = landscape.plane(
+        trained, X, y, steps=5, directions=directions, cover=coordinates
+    )
+    for axis, values in ((alphas, coordinates[:, 0]), (betas, coordinates[:, 1])):
+        assert axis[0] < min(values.min(), 0.0) and axis[-1] > max(values.max(), 0.0)
+    with pytest.raises(ValueError, match="n_points, 2"):
+        landscape.plane(trained, X, y, steps=3, cover=np.zeros(3))
+
+
+def test_one_step_line_is_the_fitted_model(digits):
+    X, y = digits
+    model = FastBPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    model.fit(X, y)
+    alphas, losses = landscape.line(model, X, y, steps=1, random_state=0)
+    assert alphas.tolist() == [0.0]
+    assert losses[0] == pytest.approx(training_loss(model, X, y), rel=1e-12)
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        landscape.line(model, X, y, steps=0)

@@ -39,6 +39,13 @@ def test_loss_curve_draws_the_recorded_curves(digits):
     assert len(plot.loss_curve(plain).axes) == 1  # no validation: no score axis
 
 
+def test_loss_curve_of_an_unfitted_model_is_not_fitted_error():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        plot.loss_curve(FastBPClassifier())
+
+
 def test_landscape_figures_draw_the_grid_and_path(digits):
     X, y = digits
     model, thetas = landscape.record_trajectory(
