@@ -27,7 +27,7 @@ from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
 from ._lbfgs import minimize
 from ._network import Layout, Network, init_theta
 from ._trainers import make_trainer, optimizer_state, state_arrays
-from ._training import Progress, TrainingDiverged, train
+from ._training import SMALLER_STEP, Progress, TrainingDiverged, train
 
 
 class _BaseFastBP(_FittedParameters, BaseEstimator):
@@ -229,6 +229,7 @@ class _BaseFastBP(_FittedParameters, BaseEstimator):
                 validate=validate,
                 state=state_arrays(optimizer),
                 lines=self._verbose_lines,
+                advice=self._divergence_advice(batch_size),
             )
         except TrainingDiverged as error:
             if error.kept_epochs:
@@ -279,6 +280,22 @@ class _BaseFastBP(_FittedParameters, BaseEstimator):
     def _data_loss_scale(self, n_outputs):
         """Factor of the data term in ``loss_curve_`` (1: the loss as defined)."""
         return 1.0
+
+    def _divergence_advice(self, batch_size):
+        """What a diverging fit is told to change: ``alpha`` when plain SGD's weight
+        decay per update, ``1 - learning_rate_init * alpha / batch_size``, is not
+        positive (weights change sign every update), else the step size."""
+        l2_step = float(self.learning_rate_init) * float(self.alpha) / batch_size
+        if self.solver != "sgd" or l2_step < 1.0:
+            return SMALLER_STEP
+        per = "" if batch_size == 1 else " / batch_size"
+        return (
+            f"alpha={self.alpha} is too large for learning_rate_init="
+            f"{self.learning_rate_init}: each update multiplies the weights by 1 - "
+            f"learning_rate_init * alpha{per} = {1.0 - l2_step:.3g}, which flips "
+            f"their sign. Use alpha below {batch_size / float(self.learning_rate_init):.3g}"
+            " (usually far below)."
+        )
 
     def _batch_size(self, n_samples):
         """Examples per update: 'auto' is scikit-learn's ``min(200, n_samples)``."""

@@ -16,6 +16,7 @@ def validation_split(estimator, X, y, Y, sample_weight, rng):
     the estimator's ``score`` metric. Single-label classification splits stratified when
     every class has enough examples for it.
     """
+    _check_fraction(estimator)
     labels = column_or_1d(y) if y.ndim == 2 and y.shape[1] == 1 else y
     n_samples = X.shape[0]
     n_held_out = int(np.ceil(estimator.validation_fraction * n_samples))
@@ -53,6 +54,17 @@ def validation_split(estimator, X, y, Y, sample_weight, rng):
                              sample_weight[held_out])  # fmt: skip
 
 
+def _check_fraction(estimator):
+    """validation_fraction=0 holds out nothing: name it (the splitter would name its
+    own test_size)."""
+    if estimator.validation_fraction == 0:
+        raise ValueError(
+            "early_stopping=True scores each epoch on held-out examples, but "
+            "validation_fraction=0 holds out none. Use a validation_fraction above 0 "
+            "(the default is 0.1), or early_stopping=False."
+        )
+
+
 def sklearn_validation_split(estimator, X, y, Y, sample_weight, random_state):
     """:func:`validation_split` as scikit-learn's MLP draws it.
 
@@ -60,6 +72,7 @@ def sklearn_validation_split(estimator, X, y, Y, sample_weight, random_state):
     draws as scikit-learn's), stratified on the encoded targets only for a
     classifier with one output column (binary y), as scikit-learn does.
     """
+    _check_fraction(estimator)
     labels = column_or_1d(y) if y.ndim == 2 and y.shape[1] == 1 else y
     # Boolean, as scikit-learn's binarised targets (its error messages name them).
     stratify = Y.astype(bool) if estimator._is_classifier and Y.shape[1] == 1 else None

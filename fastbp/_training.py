@@ -9,6 +9,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from numba.core import event
 from sklearn.exceptions import ConvergenceWarning
 
 
@@ -22,6 +23,13 @@ class TrainingDiverged(ValueError):
     def __init__(self, message, kept_epochs=0):
         super().__init__(message)
         self.kept_epochs = kept_epochs
+
+
+# What a diverging fit is told to change, unless the estimator knows better.
+SMALLER_STEP = (
+    "Use a smaller learning_rate_init, or scale X (e.g. StandardScaler) and, for "
+    "regression, y."
+)
 
 
 @dataclass
@@ -63,6 +71,7 @@ def train(
     validate=None,
     state=(),
     lines="fastbp",
+    advice=SMALLER_STEP,
 ):
     """Run up to ``max_epochs`` epochs of ``trainer``; returns ``(epochs_run, converged)``.
 
@@ -90,6 +99,8 @@ def train(
     garbage and the caller must fall back on its own copy.
     ``TrainingDiverged.kept_epochs`` says which case it was.
     A non-finite validation score is recorded as NaN and counts as no improvement.
+
+    ``advice`` ends the divergence messages: what to change.
 
     With ``verbose``, each epoch prints a line: fastbp's (loss, validation score and
     loss, examples/s, elapsed time), or with ``lines='sklearn'`` scikit-learn's MLP
@@ -125,13 +136,19 @@ def train(
             report = None
             if verbose >= 2:
                 report = _progress_bar(len(progress.loss_curve) + 1, started)
-            loss = trainer(order, progress.learning_rate, report)
+            if verbose and epoch_index == 0:
+                with event.install_recorder("numba:compile") as compiling:
+                    loss = trainer(order, progress.learning_rate, report)
+                compile_seconds = _compile_seconds(compiling.buffer)
+            else:
+                loss = trainer(order, progress.learning_rate, report)
+                compile_seconds = 0.0
             elapsed = time.perf_counter() - started
             if not (np.isfinite(loss) and np.isfinite(theta).all()):
                 if validate is None:
                     # progress still describes the previous epoch.
-                    _diverged(loss, arrays, epoch_index, progress, last_good)
-                _stop_diverged(progress, loss, n_samples, tol, theta, best)
+                    _diverged(loss, arrays, epoch_index, progress, last_good, advice)
+                _stop_diverged(progress, loss, n_samples, tol, theta, best, advice)
                 return epoch_index + 1, True
             line = _record_epoch(progress, loss, n_samples, tol, validate, theta, best)
             if schedule == "invscaling":
@@ -142,7 +159,7 @@ def train(
             )  # fmt: skip
             finished = epoch_index + 1
             if verbose:
-                seconds = (elapsed, time.perf_counter() - fit_started)
+                seconds = (elapsed, time.perf_counter() - fit_started, compile_seconds)
                 _print_epoch(
                     line, lines, progress, loss, validate, n_samples, seconds, report
                 )
@@ -182,7 +199,7 @@ def _copy_progress(progress):
     )
 
 
-def _stop_diverged(progress, loss, n_samples, tol, theta, best):
+def _stop_diverged(progress, loss, n_samples, tol, theta, best, advice):
     """Early stopping's answer to a diverging epoch: record it (its score NaN) and
     warn; ``train`` then stops, theta going back to the best-scoring epoch
     (scikit-learn #29504: ``fit`` returns)."""
@@ -190,8 +207,7 @@ def _stop_diverged(progress, loss, n_samples, tol, theta, best):
     warnings.warn(
         f"Training diverged in epoch {len(progress.loss_curve)} (the loss became "
         f"{loss}); training stopped and the model keeps the weights of its "
-        "best-scoring epoch (early stopping). Use a smaller learning_rate_init, or "
-        "scale X (e.g. StandardScaler) and, for regression, y.",
+        f"best-scoring epoch (early stopping). {advice}",
         ConvergenceWarning,
         stacklevel=3,
     )
@@ -204,9 +220,16 @@ def _print_epoch(line, lines, progress, loss, validate, n_samples, seconds, repo
         if validate is not None:
             print(f"Validation score: {progress.validation_scores[-1]:f}")
         return
-    elapsed, total = seconds
-    rate = n_samples / elapsed if elapsed > 0 else float("inf")
-    line = f"{line}, {rate:,.0f} examples/s, {total:.2f} s"
+    elapsed, total, compiling = seconds
+    if compiling:
+        # No rate: the compile (and the first call's set-up) would make it meaningless.
+        line = (
+            f"{line}, {total:.2f} s, {compiling:.1f} s of it compiling the kernels "
+            "(first use on this machine; later epochs show the speed)"
+        )
+    else:
+        rate = n_samples / elapsed if elapsed > 0 else float("inf")
+        line = f"{line}, {rate:,.0f} examples/s, {total:.2f} s"
     if report is not None:
         line = "\r" + line.ljust(BAR_WIDTH)  # overwrites the progress line
     print(line)
@@ -229,6 +252,22 @@ def _plateau(progress, schedule, stop_on_plateau, verbose, tol, n_iter_no_change
             f"{n_iter_no_change} consecutive epochs. Stopping."
         )
     return stop_on_plateau
+
+
+def _compile_seconds(events):
+    """Seconds spent in Numba compilations among recorded ``(time, event)`` pairs
+    (nested compilations counted once)."""
+    total, depth, began = 0.0, 0, 0.0
+    for when, happened in events:
+        if happened.is_start:
+            if depth == 0:
+                began = when
+            depth += 1
+        elif happened.is_end and depth > 0:
+            depth -= 1
+            if depth == 0:
+                total += when - began
+    return total
 
 
 def _unscored(theta):
@@ -284,7 +323,7 @@ def _progress_bar(epoch, started):
     return report
 
 
-def _diverged(loss, arrays, finished, progress, last_good):
+def _diverged(loss, arrays, finished, progress, last_good, advice):
     """Put back the last finite epoch's arrays (if this call ran one) and raise."""
     theta = arrays[0]
     epoch = len(progress.loss_curve) + 1
@@ -299,7 +338,6 @@ def _diverged(loss, arrays, finished, progress, last_good):
         )
     raise TrainingDiverged(
         f"Training diverged in epoch {epoch}: the loss became {loss} and the weights "
-        f"are {what}. {outcome} Use a smaller learning_rate_init, or scale X (e.g. "
-        "StandardScaler) and, for regression, y.",
+        f"are {what}. {outcome} {advice}",
         kept_epochs=finished,
     )

@@ -317,3 +317,28 @@ def test_warm_start_with_another_network_is_refused(change):
     with pytest.raises(ValueError, match="needs the same network"):
         est.partial_fit(X, Y_CLASS)
     assert_unchanged(est, before)
+
+
+def test_divergence_from_a_too_large_alpha_names_alpha():
+    # learning_rate_init * alpha = 3: every update multiplies the weights by -2.
+    X = np.random.default_rng(0).normal(size=(300, 5))
+    y = (X[:, 0] > 0).astype(int)
+    model = FastBPClassifier(hidden_layer_sizes=(4,), alpha=300.0, max_iter=20)
+    with pytest.raises(fastbp.TrainingDiverged) as error:
+        model.fit(X, y)
+    message = str(error.value)
+    assert "alpha=300.0 is too large" in message and "below 100" in message
+    assert "smaller learning_rate_init" not in message
+    with pytest.warns(ConvergenceWarning, match="alpha=300.0 is too large"):
+        model.set_params(early_stopping=True).fit(X, y)
+    # A step size too large on its own is still blamed on the step size.
+    with pytest.raises(fastbp.TrainingDiverged, match="smaller learning_rate_init"):
+        FastBPRegressor(learning_rate_init=10.0, max_iter=50).fit(X, 1e3 * X[:, 0])
+
+
+@pytest.mark.parametrize("cls", [FastBPClassifier, fastbp.MLPClassifier])
+def test_early_stopping_without_a_validation_fraction_names_it(cls):
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(ValueError, match="validation_fraction=0 holds out none"):
+        cls(early_stopping=True, validation_fraction=0.0).fit(X, y)
