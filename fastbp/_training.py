@@ -137,12 +137,16 @@ def train(
             if verbose >= 2:
                 report = _progress_bar(len(progress.loss_curve) + 1, started)
             if verbose and epoch_index == 0:
-                with event.install_recorder("numba:compile") as compiling:
+                with (
+                    event.install_recorder("numba:compiler_lock") as locked,
+                    event.install_recorder("numba:compile") as compiled,
+                ):
                     loss = trainer(order, progress.learning_rate, report)
-                compile_seconds = _compile_seconds(compiling.buffer)
+                # Numba holds its compiler lock to compile and to load from the cache.
+                jit = (_seconds_within(locked.buffer), bool(compiled.buffer))
             else:
                 loss = trainer(order, progress.learning_rate, report)
-                compile_seconds = 0.0
+                jit = (0.0, False)
             elapsed = time.perf_counter() - started
             if not (np.isfinite(loss) and np.isfinite(theta).all()):
                 if validate is None:
@@ -159,7 +163,7 @@ def train(
             )  # fmt: skip
             finished = epoch_index + 1
             if verbose:
-                seconds = (elapsed, time.perf_counter() - fit_started, compile_seconds)
+                seconds = (elapsed, time.perf_counter() - fit_started, jit)
                 _print_epoch(
                     line, lines, progress, loss, validate, n_samples, seconds, report
                 )
@@ -220,12 +224,14 @@ def _print_epoch(line, lines, progress, loss, validate, n_samples, seconds, repo
         if validate is not None:
             print(f"Validation score: {progress.validation_scores[-1]:f}")
         return
-    elapsed, total, compiling = seconds
-    if compiling:
-        # No rate: the compile (and the first call's set-up) would make it meaningless.
+    elapsed, total, (jit_seconds, compiled) = seconds
+    if jit_seconds > 0.05 * elapsed:
+        # No rate: the compile or the cache load would make it meaningless.
+        how = "compiling" if compiled else "loading"
+        why = "first use on this machine" if compiled else "from the disk cache"
         line = (
-            f"{line}, {total:.2f} s, {compiling:.1f} s of it compiling the kernels "
-            "(first use on this machine; later epochs show the speed)"
+            f"{line}, {total:.2f} s, {jit_seconds:.2f} s of it {how} the kernels "
+            f"({why}; later epochs show the speed)"
         )
     else:
         rate = n_samples / elapsed if elapsed > 0 else float("inf")
@@ -254,9 +260,9 @@ def _plateau(progress, schedule, stop_on_plateau, verbose, tol, n_iter_no_change
     return stop_on_plateau
 
 
-def _compile_seconds(events):
-    """Seconds spent in Numba compilations among recorded ``(time, event)`` pairs
-    (nested compilations counted once)."""
+def _seconds_within(events):
+    """Seconds inside the recorded ``(time, event)`` start/end pairs (nested pairs
+    counted once)."""
     total, depth, began = 0.0, 0, 0.0
     for when, happened in events:
         if happened.is_start:
