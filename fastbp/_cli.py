@@ -128,6 +128,16 @@ def build_parser():
         "--solvers", action="store_true",
         help="instead: fastbp.MLPClassifier against scikit-learn's (adam, sgd, lbfgs)",
     )  # fmt: skip
+    compile_ = commands.add_parser(
+        "compile",
+        help="compile every kernel variant now (for Docker images and CI caches)",
+        description="Compile every kernel variant for this machine, or load it from "
+        "Numba's disk cache, and print what each took. Later fits then start at once.",
+    )
+    compile_.add_argument(
+        "--dtype", choices=("float64", "float32", "both"), default="both",
+        help="the dtype of X the kernels are compiled for (default both)",
+    )  # fmt: skip
     return parser
 
 
@@ -215,7 +225,8 @@ def main(argv=None):
     """Run the ``fastbp`` command; returns its exit status."""
     args = build_parser().parse_args(argv)
     np.seterr(all="ignore")
-    run = {"train": train, "predict": predict, "demo": _demo, "bench": _bench}
+    run = {"train": train, "predict": predict, "demo": _demo, "bench": _bench,
+           "compile": _compile}  # fmt: skip
     try:
         run[args.command](args)
     except KeyboardInterrupt:
@@ -357,6 +368,13 @@ def _demo(args):
     from ._demo import demo
 
     demo(args.epochs, args.hidden, args.learning_rate, args.random_state)
+
+
+def _compile(args):
+    from ._compile import DTYPES
+    from ._compile import main as compile_all
+
+    compile_all(DTYPES if args.dtype == "both" else (args.dtype,))
 
 
 def _bench(args):

@@ -143,7 +143,7 @@ def train(
                 ):
                     loss = trainer(order, progress.learning_rate, report)
                 # Numba holds its compiler lock to compile and to load from the cache.
-                jit = (_seconds_within(locked.buffer), bool(compiled.buffer))
+                jit = (seconds_within(locked.buffer), bool(compiled.buffer))
             else:
                 loss = trainer(order, progress.learning_rate, report)
                 jit = (0.0, False)
@@ -260,7 +260,7 @@ def _plateau(progress, schedule, stop_on_plateau, verbose, tol, n_iter_no_change
     return stop_on_plateau
 
 
-def _seconds_within(events):
+def seconds_within(events):
     """Seconds inside the recorded ``(time, event)`` start/end pairs (nested pairs
     counted once)."""
     total, depth, began = 0.0, 0, 0.0

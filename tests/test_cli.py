@@ -163,3 +163,29 @@ def test_console_script_and_module_print_the_version():
         assert (
             done.returncode == 0 and done.stdout.strip() == f"fastbp {fastbp.__version__}"
         )
+
+
+def test_compile_reports_each_variant(capsys, monkeypatch):
+    from fastbp import _compile
+
+    one = [("per-example SGD", {}, "dense"), ("sparse mini-batch SGD", {"batch_size": 8},
+                                              "sparse")]  # fmt: skip
+    monkeypatch.setattr(_compile, "VARIANTS", one)
+    status, out, _ = run(capsys, "compile", "--dtype", "float64")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["variant", "dtype", "seconds", "what"]
+    for line, (name, _, _) in zip(lines[1:3], one):
+        assert line.startswith(name) and " float64 " in line
+        assert line.endswith(("compiled", "loaded from the cache"))
+    assert "s compiling" in lines[-1] and "cached in" in lines[-1]
+    assert [v[0] for v in _compile.VARIANTS] == [v[0] for v in one]
+
+
+def test_compile_variants_are_distinct_settings_over_every_data_kind():
+    from fastbp._compile import VARIANTS
+
+    settings = [(tuple(sorted(params.items())), kind) for _, params, kind in VARIANTS]
+    assert len(set(settings)) == len(settings)
+    kinds = {kind for _, _, kind in VARIANTS}
+    assert kinds == {"dense", "wide", "sparse"}

@@ -1,0 +1,91 @@
+"""``fastbp compile``: every kernel variant compiled (or loaded) ahead of the first fit.
+
+Numba compiles a kernel on its first call and caches the machine code on disk
+(``cache=True``), so the first fit of each feature on a new machine pays its compile.
+Running this once, e.g. while building a Docker image or filling a CI cache, pays
+them all up front. Each variant is a tiny fit (and predict) of the estimator setting
+that selects it, so exactly the signatures real fits use are compiled.
+"""
+
+import time
+import warnings
+
+import numpy as np
+
+from ._training import seconds_within
+
+# (name, estimator parameters, data): the settings that select each kernel family.
+# "dense" is a 40 x 6 table, "wide" 40 x 64 with a 128-unit first layer (the block
+# kernel's size), "sparse" the dense table as CSR.
+VARIANTS = (
+    ("per-example SGD", dict(), "dense"),
+    ("per-example momentum", dict(momentum=0.9), "dense"),
+    ("per-example adam", dict(solver="adam"), "dense"),
+    ("block kernel (wide first layer)", dict(hidden_layer_sizes=(128,)), "wide"),
+    ("Hogwild threads", dict(n_jobs=2), "dense"),
+    ("Hogwild threads, block kernel", dict(n_jobs=2, hidden_layer_sizes=(128,)), "wide"),
+    ("Hogwild threads, momentum", dict(n_jobs=2, momentum=0.9), "dense"),
+    ("Hogwild threads, adam", dict(n_jobs=2, solver="adam"), "dense"),
+    ("mini-batch SGD", dict(batch_size=8), "dense"),
+    ("mini-batch momentum", dict(batch_size=8, momentum=0.9), "dense"),
+    ("mini-batch adam (sklearn's default)", dict(batch_size=8, solver="adam"), "dense"),
+    ("sparse per-example SGD", dict(), "sparse"),
+    ("sparse per-example momentum", dict(momentum=0.9), "sparse"),
+    ("sparse per-example adam", dict(solver="adam"), "sparse"),
+    ("sparse mini-batch SGD", dict(batch_size=8), "sparse"),
+    ("sparse mini-batch adam", dict(batch_size=8, solver="adam"), "sparse"),
+    ("L-BFGS", dict(solver="lbfgs"), "dense"),
+    ("L-BFGS, sparse", dict(solver="lbfgs"), "sparse"),
+)
+
+DTYPES = ("float64", "float32")
+
+
+def _data(kind, dtype):
+    from scipy.sparse import csr_matrix
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 64 if kind == "wide" else 6)).astype(dtype)
+    y = (X[:, 0] > 0).astype(int)
+    return (csr_matrix(X) if kind == "sparse" else X), y
+
+
+def compile_variant(params, kind, dtype):
+    """Fit and predict one variant; returns ``(seconds, compiled)``: the time Numba
+    held its compiler lock (compiling, or loading from the cache) and whether it
+    compiled anything."""
+    from numba.core import event
+
+    from . import FastBPClassifier
+
+    X, y = _data(kind, dtype)
+    settings = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    settings.update(params)
+    with (
+        event.install_recorder("numba:compiler_lock") as locked,
+        event.install_recorder("numba:compile") as compiled,
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        FastBPClassifier(**settings).fit(X, y).predict_proba(X)
+    return seconds_within(locked.buffer), bool(compiled.buffer)
+
+
+def main(dtypes=DTYPES):
+    """Compile (or load) every variant in ``dtypes`` and print a line for each."""
+    started = time.perf_counter()
+    total_compiled = 0.0
+    print(f"{'variant':44s}{'dtype':>9s}{'seconds':>9s}  what")
+    for dtype in dtypes:
+        for name, params, kind in VARIANTS:
+            seconds, compiled = compile_variant(params, kind, dtype)
+            total_compiled += seconds if compiled else 0.0
+            what = "compiled" if compiled else "loaded from the cache"
+            print(f"{name:44s}{dtype:>9s}{seconds:>9.2f}  {what}", flush=True)
+    import numba
+
+    where = numba.config.CACHE_DIR or "the __pycache__ folders of fastbp's modules"
+    print(
+        f"\n{total_compiled:.1f} s compiling, {time.perf_counter() - started:.1f} s in "
+        f"all; the machine code is cached in {where}."
+    )
