@@ -172,7 +172,11 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         """
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        target_type = type_of_target(y, input_name="y")
+        small = _small_integer_labels(y)
+        if small is not None:
+            target_type, found, codes = small
+        else:
+            target_type = type_of_target(y, input_name="y")
         if target_type not in ("binary", "multiclass", "multilabel-indicator"):
             check_classification_targets(y)  # sklearn's message for regression targets
             raise ValueError(
@@ -180,7 +184,7 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
                 "per example, or be a label indicator matrix for multilabel data."
             )
         multilabel = target_type == "multilabel-indicator"
-        if not multilabel:
+        if not multilabel and small is None:
             found, codes = np.unique(y, return_inverse=True)
         if first_pass:
             if multilabel:
@@ -343,3 +347,26 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+# Labels spanning at most this many integers are counted, not sorted.
+SMALL_LABEL_RANGE = 1 << 16
+
+
+def _small_integer_labels(y):
+    """``(type_of_target, classes, codes)`` of 1-d bool or integer labels within
+    ``SMALL_LABEL_RANGE``, by counting: what ``type_of_target`` and ``np.unique(y,
+    return_inverse=True)`` give, in a few passes instead of two sorts (every
+    ``partial_fit`` call pays it); None for any other y."""
+    if y.ndim != 1 or y.dtype.kind not in "biu" or y.shape[0] == 0:
+        return None
+    values = y.view(np.uint8) if y.dtype.kind == "b" else y
+    low, high = int(values.min()), int(values.max())
+    if high - low >= SMALL_LABEL_RANGE:
+        return None
+    offsets = values - low if low else values
+    present = np.bincount(offsets, minlength=high - low + 1) > 0
+    classes = np.flatnonzero(present)
+    code_of = np.cumsum(present) - 1
+    target_type = "binary" if classes.shape[0] <= 2 else "multiclass"
+    return target_type, (classes + low).astype(y.dtype), code_of[offsets]

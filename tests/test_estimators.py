@@ -745,3 +745,27 @@ def test_ctrl_c_while_a_kernel_runs_keeps_weights_and_counters_together(params, 
         for ours, theirs in zip(model.coefs_, reference.coefs_):
             np.testing.assert_array_equal(ours, theirs)
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("dtype", [bool, np.uint8, np.int32, np.int64])
+def test_counted_labels_match_unique_and_type_of_target(dtype):
+    # partial_fit counts small integer labels instead of sorting them: the same
+    # classes, codes and target type as np.unique and sklearn's type_of_target.
+    from sklearn.utils.multiclass import type_of_target
+
+    from fastbp._classifier import _small_integer_labels
+
+    rng = np.random.default_rng(0)
+    high = 2 if dtype is bool else 200
+    low = 0 if dtype in (bool, np.uint8) else -50
+    for n_classes in (1, 2) if dtype is bool else (1, 2, 3, 7):
+        values = rng.choice(np.arange(low, high), size=n_classes, replace=False)
+        y = rng.choice(values, size=500).astype(dtype)
+        target_type, classes, codes = _small_integer_labels(y)
+        expected, inverse = np.unique(y, return_inverse=True)
+        assert target_type == type_of_target(y)
+        np.testing.assert_array_equal(classes, expected)
+        assert classes.dtype == expected.dtype
+        np.testing.assert_array_equal(codes, inverse)
+    assert _small_integer_labels(np.array([0, 1 << 20])) is None  # sorted instead
+    assert _small_integer_labels(np.array([0.0, 1.0])) is None
