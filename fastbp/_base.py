@@ -289,12 +289,12 @@ class _BaseFastBP(_FittedParameters, BaseEstimator):
         if self.solver != "sgd" or l2_step < 1.0:
             return SMALLER_STEP
         per = "" if batch_size == 1 else " / batch_size"
+        bound = batch_size / float(self.learning_rate_init)
         return (
-            f"alpha={self.alpha} is too large for learning_rate_init="
-            f"{self.learning_rate_init}: each update multiplies the weights by 1 - "
-            f"learning_rate_init * alpha{per} = {1.0 - l2_step:.3g}, which flips "
-            f"their sign. Use alpha below {batch_size / float(self.learning_rate_init):.3g}"
-            " (usually far below)."
+            f"Each update multiplies the weights by 1 - learning_rate_init * alpha{per} "
+            f"= {1.0 - l2_step:.3g}, which flips their sign: alpha={self.alpha} is too "
+            f"large for learning_rate_init={self.learning_rate_init} (keep alpha below "
+            f"{bound:.3g}, usually far below), or the step size is. {SMALLER_STEP}"
         )
 
     def _batch_size(self, n_samples):

@@ -136,17 +136,10 @@ def train(
             report = None
             if verbose >= 2:
                 report = _progress_bar(len(progress.loss_curve) + 1, started)
-            if verbose and epoch_index == 0:
-                with (
-                    event.install_recorder("numba:compiler_lock") as locked,
-                    event.install_recorder("numba:compile") as compiled,
-                ):
-                    loss = trainer(order, progress.learning_rate, report)
-                # Numba holds its compiler lock to compile and to load from the cache.
-                jit = (seconds_within(locked.buffer), bool(compiled.buffer))
-            else:
-                loss = trainer(order, progress.learning_rate, report)
-                jit = (0.0, False)
+            loss, jit = _run_epoch(
+                trainer, order, progress.learning_rate, report,
+                timing_jit=bool(verbose) and epoch_index == 0,
+            )  # fmt: skip
             elapsed = time.perf_counter() - started
             if not (np.isfinite(loss) and np.isfinite(theta).all()):
                 if validate is None:
@@ -155,6 +148,11 @@ def train(
                 _stop_diverged(progress, loss, n_samples, tol, theta, best, advice)
                 return epoch_index + 1, True
             line = _record_epoch(progress, loss, n_samples, tol, validate, theta, best)
+            if verbose:
+                seconds = (elapsed, time.perf_counter() - fit_started, jit)
+                _print_epoch(
+                    line, lines, progress, loss, validate, n_samples, seconds, report
+                )
             if schedule == "invscaling":
                 progress.learning_rate = learning_rate_init / (progress.t + 1) ** power_t
             stop = progress.no_improvement_count > n_iter_no_change and _plateau(
@@ -162,11 +160,6 @@ def train(
                 validate,
             )  # fmt: skip
             finished = epoch_index + 1
-            if verbose:
-                seconds = (elapsed, time.perf_counter() - fit_started, jit)
-                _print_epoch(
-                    line, lines, progress, loss, validate, n_samples, seconds, report
-                )
             if stop:
                 return finished, True
         return max_epochs, False
@@ -178,9 +171,7 @@ def train(
         if finished == 0:
             raise
         if finished == epoch_index and saved_before == epoch_index:
-            for saved, a in zip(last_good, arrays):
-                a[:] = saved
-            vars(progress).update(vars(saved_progress))
+            _put_back(arrays, last_good, progress, saved_progress)
         warnings.warn(
             f"Training interrupted by user after {finished} epoch(s); the model keeps "
             "them.",
@@ -191,6 +182,27 @@ def train(
     finally:
         if best is not None and progress.validation_scores:
             theta[:] = best
+
+
+def _run_epoch(trainer, order, learning_rate, report, timing_jit):
+    """``(loss, (jit_seconds, compiled))`` of one epoch; with ``timing_jit``, the
+    seconds Numba held its compiler lock (compiling, or loading from the cache) and
+    whether it compiled."""
+    if not timing_jit:
+        return trainer(order, learning_rate, report), (0.0, False)
+    with (
+        event.install_recorder("numba:compiler_lock") as locked,
+        event.install_recorder("numba:compile") as compiled,
+    ):
+        loss = trainer(order, learning_rate, report)
+    return loss, (seconds_within(locked.buffer), bool(compiled.buffer))
+
+
+def _put_back(arrays, saved_arrays, progress, saved_progress):
+    """Restore ``arrays`` and ``progress`` (in place) to their saved state."""
+    for saved, a in zip(saved_arrays, arrays):
+        a[:] = saved
+    vars(progress).update(vars(saved_progress))
 
 
 def _copy_progress(progress):
