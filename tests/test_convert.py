@@ -107,7 +107,10 @@ def test_from_sklearn_predicts_as_sklearn_and_trains_on_alike(kind, fastbp_famil
     assert ours.get_params()["hidden_layer_sizes"] == (6,)
     if hasattr(theirs, "predict_proba"):
         np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), 1e-12)
-    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    if hasattr(theirs, "predict_proba"):
+        np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    else:  # numbers: Poisson's exp differs by an ulp between NumPy and Numba on some CPUs
+        np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-12)
     assert ours.loss_curve_ == theirs.loss_curve_
     assert ours.n_iter_ == theirs.n_iter_
     if kind == "multilabel":
