@@ -66,9 +66,43 @@ def test_bench_runs_and_reports(capsys):
         assert all(len(v) == 1 and v[0] > 0 for v in entry["rates"].values())
         assert "fastbp bs=1 float64" in entry["rates"]
         assert "sklearn MLP bs=1" in entry["rates"]
+        assert {"floor bs=1 float64", "floor bs=1 float32"} <= set(entry["rates"])
     compare.report(results, {"float64": 40.0, "float32": 80.0})
     out = capsys.readouterr().out
     assert "fastbp bs=1 / sklearn MLP bs=1" in out and "of the 40 GFLOP/s" in out
+    assert out.count("the plain Numba loop's (floor): float64 ") == 2
+
+
+@pytest.mark.parametrize("workload", ["A", "B", "D"])
+def test_bench_floor_takes_fastbps_step(workload):
+    # The floor loop is the same per-example step: from the same weights, one epoch
+    # of it equals one partial_fit epoch of fastbp (logistic hidden units, no L2).
+    import numpy as np
+
+    from fastbp._bench.floor import hidden_epochs, linear_epochs
+    from fastbp._bench.workloads import fastbp_model
+    from fastbp._bench.workloads import workload as data
+
+    X, y, hidden, loss = data(workload)
+    X, y = X[:300], y[:300]
+    model = fastbp_model(hidden, loss, 1, max_iter=1).fit(X, y)
+    weights = [np.ascontiguousarray(c.T) for c in model.coefs_]
+    biases = [b.copy() for b in model.intercepts_]
+    classes = model.classes_
+    if len(classes) == 2:
+        T = (y == classes[1]).astype(float).reshape(-1, 1)
+    else:
+        T = (y[:, None] == classes[None, :]).astype(float)
+    model.partial_fit(X, y)
+    if hidden:
+        hidden_epochs(X, T, weights[0], biases[0], weights[1], biases[1], 0.01, 1,
+                      loss == "squared_error")  # fmt: skip
+    else:
+        linear_epochs(X, T, weights[0][0], biases[0], 0.01, 1)
+    for ours, floor in zip(model.coefs_, weights):
+        np.testing.assert_allclose(floor, ours.T, rtol=1e-9, atol=1e-12)
+    for ours, floor in zip(model.intercepts_, biases):
+        np.testing.assert_allclose(floor, ours, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.slow

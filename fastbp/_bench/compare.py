@@ -21,6 +21,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from .floor import floor_fit
 from .workloads import (
     EPOCHS,
     LEARNING_RATE,
@@ -155,6 +156,12 @@ def _contenders(name, X, y, hidden, loss, with_sklearn):
                 lambda m=model, Xd=Xd: m.fit(Xd, y),
                 epochs * len(X),
             )
+            if batch_size == 1:
+                floor_fit(model, Xd[:400], y[:400], 1)()  # compile, or load
+                result[f"floor bs=1 {np.dtype(dtype).name}"] = (
+                    floor_fit(model, Xd, y, epochs),
+                    epochs * len(X),
+                )
     if with_sklearn:
         # sklearn's per-example loop is slow: one epoch over at most 2000 examples.
         n = min(len(X), 2000)
@@ -301,6 +308,13 @@ def report(results, peak=None):
         print(
             f"  float32 / float64 (bs=1): "
             f"{base['fastbp bs=1 float32'] / base['fastbp bs=1 float64']:.2f}x"
+        )
+        print(
+            "  fastbp bs=1 cost per example / the plain Numba loop's (floor): "
+            + ", ".join(
+                f"{dt} {base[f'floor bs=1 {dt}'] / base[f'fastbp bs=1 {dt}']:.2f}x"
+                for dt in ("float64", "float32")
+            )
         )
         if peak:
             flops = flops_per_example(entry["sizes"])
