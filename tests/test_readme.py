@@ -48,3 +48,21 @@ def test_import_swap_snippet_runs():
     namespace = {}
     exec(python_block_after("### scikit-learn's MLP, faster"), namespace)
     assert namespace["clf"].score(namespace["X"] / 16, namespace["y"]) > 0.95
+
+
+def test_command_line_snippet_runs(tmp_path):
+    # The README's command-line block, line by line, in an empty folder.
+    import shutil
+
+    if shutil.which("fastbp") is None:
+        pytest.skip("the fastbp command is not installed (pip install . brings it)")
+    section = README[README.index("### From the command line") :]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    for line in block.strip().splitlines():
+        done = subprocess.run(
+            ["bash", "-c", line], cwd=tmp_path, capture_output=True, text=True,
+            timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, line + "\n" + done.stdout + done.stderr
+    predictions = (tmp_path / "predictions.csv").read_text().splitlines()
+    assert predictions[0] == "target" and len(predictions) == 151
