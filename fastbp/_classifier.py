@@ -364,9 +364,17 @@ def _small_integer_labels(y):
     low, high = int(values.min()), int(values.max())
     if high - low >= SMALL_LABEL_RANGE:
         return None
-    offsets = values - low if low else values
+    # Differences within the label range, computed where they cannot overflow.
+    if values.dtype.kind == "i":
+        offsets = values.astype(np.int64) - np.int64(low)
+    else:
+        offsets = (values - values.dtype.type(low)).astype(np.intp)
     present = np.bincount(offsets, minlength=high - low + 1) > 0
     classes = np.flatnonzero(present)
     code_of = np.cumsum(present) - 1
     target_type = "binary" if classes.shape[0] <= 2 else "multiclass"
-    return target_type, (classes + low).astype(y.dtype), code_of[offsets]
+    if values.dtype.kind == "i":
+        labels = classes + np.int64(low)
+    else:
+        labels = classes.astype(values.dtype) + values.dtype.type(low)
+    return target_type, labels.astype(y.dtype), code_of[offsets]

@@ -768,4 +768,11 @@ def test_counted_labels_match_unique_and_type_of_target(dtype):
         assert classes.dtype == expected.dtype
         np.testing.assert_array_equal(codes, inverse)
     assert _small_integer_labels(np.array([0, 1 << 20])) is None  # sorted instead
+    for y in (np.array([-128, 127, 0], dtype=np.int8),
+              np.array([2**64 - 1, 2**64 - 3], dtype=np.uint64),
+              np.array([-(2**63), -(2**63) + 5], dtype=np.int64)):  # fmt: skip
+        _, classes, codes = _small_integer_labels(y)
+        expected, inverse = np.unique(y, return_inverse=True)
+        np.testing.assert_array_equal(classes, expected)
+        np.testing.assert_array_equal(codes, inverse)
     assert _small_integer_labels(np.array([0.0, 1.0])) is None
