@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from ._training import seconds_within
+from ._jit_activity import jit_activity
 
 # (name, estimator parameters, data): the settings that select each kernel family.
 # "dense" is a 40 x 6 table, "wide" 40 x 64 with a 128-unit first layer (the block
@@ -54,21 +54,15 @@ def compile_variant(params, kind, dtype):
     """Fit and predict one variant; returns ``(seconds, compiled)``: the time Numba
     held its compiler lock (compiling, or loading from the cache) and whether it
     compiled anything."""
-    from numba.core import event
-
     from . import FastBPClassifier
 
     X, y = _data(kind, dtype)
     settings = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
     settings.update(params)
-    with (
-        event.install_recorder("numba:compiler_lock") as locked,
-        event.install_recorder("numba:compile") as compiled,
-        warnings.catch_warnings(),
-    ):
+    with jit_activity() as jit, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         FastBPClassifier(**settings).fit(X, y).predict_proba(X)
-    return seconds_within(locked.buffer), bool(compiled.buffer)
+    return tuple(jit)
 
 
 def main(dtypes=DTYPES):

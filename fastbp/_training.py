@@ -9,8 +9,9 @@ import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from numba.core import event
 from sklearn.exceptions import ConvergenceWarning
+
+from ._jit_activity import jit_activity
 
 
 class TrainingDiverged(ValueError):
@@ -185,17 +186,13 @@ def train(
 
 
 def _run_epoch(trainer, order, learning_rate, report, timing_jit):
-    """``(loss, (jit_seconds, compiled))`` of one epoch; with ``timing_jit``, the
-    seconds Numba held its compiler lock (compiling, or loading from the cache) and
-    whether it compiled."""
+    """``(loss, (jit_seconds, compiled))`` of one epoch; with ``timing_jit``, what
+    Numba spent compiling or loading kernels in it (:func:`jit_activity`)."""
     if not timing_jit:
         return trainer(order, learning_rate, report), (0.0, False)
-    with (
-        event.install_recorder("numba:compiler_lock") as locked,
-        event.install_recorder("numba:compile") as compiled,
-    ):
+    with jit_activity() as jit:
         loss = trainer(order, learning_rate, report)
-    return loss, (seconds_within(locked.buffer), bool(compiled.buffer))
+    return loss, tuple(jit)
 
 
 def _put_back(arrays, saved_arrays, progress, saved_progress):
@@ -270,22 +267,6 @@ def _plateau(progress, schedule, stop_on_plateau, verbose, tol, n_iter_no_change
             f"{n_iter_no_change} consecutive epochs. Stopping."
         )
     return stop_on_plateau
-
-
-def seconds_within(events):
-    """Seconds inside the recorded ``(time, event)`` start/end pairs (nested pairs
-    counted once)."""
-    total, depth, began = 0.0, 0, 0.0
-    for when, happened in events:
-        if happened.is_start:
-            if depth == 0:
-                began = when
-            depth += 1
-        elif happened.is_end and depth > 0:
-            depth -= 1
-            if depth == 0:
-                total += when - began
-    return total
 
 
 def _unscored(theta):

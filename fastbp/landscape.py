@@ -156,11 +156,16 @@ def line(estimator, X, y, *, distance=1.0, steps=51, random_state=None, directio
 def _axis(low, high, steps):
     """``steps`` evenly spaced values from ``low`` to ``high``; one step is 0, the
     fitted model (``np.linspace`` would give ``low``)."""
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}.")
+    _check_count(steps, "steps")
     if steps == 1:
         return np.zeros(1)
     return np.linspace(low, high, steps)
+
+
+def _check_count(value, name):
+    """Raise if ``value`` (the parameter ``name``) is not a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
 
 def _covering(coordinates, distance):
@@ -250,8 +255,7 @@ def record_trajectory(estimator, X, y, *, epochs, sample_weight=None):
     vectors after each epoch, shape ``(epochs, n_parameters)``, for
     :func:`trajectory_directions`.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    _check_count(epochs, "epochs")
     model = clone(estimator)
     own = {"max_iter": model.max_iter, "warm_start": model.warm_start}
     model.set_params(max_iter=1, warm_start=True)

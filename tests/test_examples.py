@@ -78,6 +78,7 @@ def test_bench_floor_takes_fastbps_step(workload):
     # The floor loop is the same per-example step: from the same weights, one epoch
     # of it equals one partial_fit epoch of fastbp (logistic hidden units, no L2).
     import numpy as np
+    from sklearn.preprocessing import label_binarize
 
     from fastbp._bench.floor import hidden_epochs, linear_epochs
     from fastbp._bench.workloads import fastbp_model
@@ -88,11 +89,7 @@ def test_bench_floor_takes_fastbps_step(workload):
     model = fastbp_model(hidden, loss, 1, max_iter=1).fit(X, y)
     weights = [np.ascontiguousarray(c.T) for c in model.coefs_]
     biases = [b.copy() for b in model.intercepts_]
-    classes = model.classes_
-    if len(classes) == 2:
-        T = (y == classes[1]).astype(float).reshape(-1, 1)
-    else:
-        T = (y[:, None] == classes[None, :]).astype(float)
+    T = label_binarize(y, classes=model.classes_).astype(float)
     model.partial_fit(X, y)
     if hidden:
         hidden_epochs(X, T, weights[0], biases[0], weights[1], biases[1], 0.01, 1,

@@ -110,12 +110,10 @@ def _output(net, t, delta, squared_error):
 def floor_fit(model, X, y, epochs):
     """A ``fit()`` of the plain loop from ``model``'s fitted weights (copies), for
     ``epochs`` epochs over ``X``: the bench's floor contender."""
+    from sklearn.preprocessing import label_binarize
+
     dtype = X.dtype
-    classes = model.classes_
-    if len(classes) == 2:
-        T = (y == classes[1]).astype(dtype).reshape(-1, 1)
-    else:
-        T = (y[:, None] == classes[None, :]).astype(dtype)
+    T = label_binarize(y, classes=model.classes_).astype(dtype)  # fastbp's targets
     weights = [np.ascontiguousarray(c.T, dtype=dtype) for c in model.coefs_]
     biases = [np.array(b, dtype=dtype) for b in model.intercepts_]
     rate = dtype.type(model.learning_rate_init)
