@@ -26,7 +26,7 @@ from ._kernels.conventions import (
     Step,
     csr,
 )
-from ._kernels.dense import sgd_epoch
+from ._kernels.dense import optimizer_epoch, sgd_epoch
 from ._kernels.hogwild import REPLICA_ROWS, hogwild_epoch
 from ._kernels.sparse import compact_features, sparse_optimizer_epoch, sparse_sgd_epoch
 from ._threads import parallel_threads
@@ -162,7 +162,8 @@ class DenseTrainer(Trainer):
         if self.threads == 1:
             if in_blocks and order.shape[0] >= BLOCK_MIN_EXAMPLES:
                 return block_sgd_epoch(*args, self.blocks)
-            return sgd_epoch(*args, self.optimizer)
+            kernel = sgd_epoch if self.optimizer is None else optimizer_epoch
+            return kernel(*args, self.optimizer)
         with parallel_threads(self.threads):
             blocks = self.blocks if in_blocks else None
             return hogwild_epoch(*args, self.optimizer, blocks, self.replicas)

@@ -155,6 +155,7 @@ def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
     kernels = {
         "block_sgd_epoch": block.block_sgd_epoch,
         "sgd_epoch": dense.sgd_epoch,
+        "optimizer_epoch": dense.optimizer_epoch,
         "hogwild_epoch": hogwild.hogwild_epoch,
     }
 
@@ -173,7 +174,7 @@ def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
         ((8, width, 2), 0.0, 1e-4, 1, "block_sgd_epoch"),
         ((8, width, 2), 0.0, 1e-4, 1, "sgd_epoch, 3 examples"),
         ((8, width - 1, 2), 0.0, 1e-4, 1, "sgd_epoch"),
-        ((8, width, 2), 0.5, 0.0, 1, "sgd_epoch"),
+        ((8, width, 2), 0.5, 0.0, 1, "optimizer_epoch"),
         ((8, width, 2), 0.0, 0.0, 2, "hogwild_epoch, blocks"),
         ((8, width, 2), 0.0, 1e-4, 2, "hogwild_epoch, blocks"),
         ((8, width, 2), 0.5, 0.0, 2, "hogwild_epoch"),
@@ -415,7 +416,11 @@ def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
             losses = np.zeros(2)
             for part in parts:
                 if blocks is None:
-                    serial = dense.sgd_epoch(examples, part, *common, own, momentum)
+                    serial = (
+                        dense.optimizer_epoch(examples, part, *common, own, momentum)
+                        if momentum is not None
+                        else dense.sgd_epoch(examples, part, *common, own, None)
+                    )
                 else:
                     serial = block.block_sgd_epoch(
                         examples, part, *common, own, hogwild.thread_blocks(blocks, 0)

@@ -10,99 +10,129 @@ import numpy as np
 from numba import njit
 
 from .._functions import activate, derivative, example_loss, jit_options, output_delta
-from .layers import copy, forward_layer, update_layer
+from .layers import copy, forward_layer, sgd_parameters, update_layer
 from .rules import begin_update
 from .step import backward_above_first
 
 
-@njit(**jit_options)
-def sgd_epoch(examples, order, theta, structure, step, buffers, optimizer):
-    """One epoch of per-example SGD over ``examples`` in ``order`` (theta in place).
+def _dense_kernel(plain):
+    """The source of both dense kernels; ``plain`` is a constant in it.
 
-    Each example: forward pass, output delta, then from the last layer down one fused
-    pass over each layer's weights (:func:`fastbp._kernels.layers.update_parameters`)
-    that back-propagates the deltas with the old weights, applies the step and, in
-    the first layer, already computes the next example's net inputs with the new
-    weights.
-
-    ``step`` is a :class:`~fastbp._kernels.conventions.Step`, ``buffers``
-    :class:`~fastbp._kernels.conventions.ExampleBuffers` (the current and the next
-    example are copied into its aligned ``x_rows``, so the inner loops read aligned
-    inputs whatever X's alignment), ``optimizer`` None (plain SGD) or an optimiser
-    state (:mod:`fastbp._kernels.rules`), which takes one update per example.
-
-    Returns
-    -------
-    data_loss : float
-        ``sum_i s_i E_i`` over the epoch, each with the weights it was seen with.
-    penalty : float
-        ``sum_i alpha / 2 ||W_i||^2``, the L2 term of every one-example batch.
+    True inlines the plain SGD update (:data:`fastbp._kernels.layers.sgd_parameters`),
+    False calls :func:`~fastbp._kernels.layers.update_layer` with the optimiser.
+    Numba prunes ``optimizer is None`` before typing only where it is None, and
+    inlining one body into two kernels copied its IR for seconds: a constant of the
+    closure chooses (docs/architecture.md).
     """
-    X, Y, sample_weights = examples
-    outs, deltas, x_rows = buffers
-    sizes, _, _, unit_offsets, hidden_code, out_code, loss_code = structure
-    n_layers = sizes.shape[0] - 1
-    out_start = unit_offsets[n_layers - 1]
-    out_stop = unit_offsets[n_layers]
-    out = outs[out_start:out_stop]
-    out_delta = deltas[out_start:out_stop]
-    first_net = outs[unit_offsets[0] : unit_offsets[1]]
-    first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
-    squared = np.zeros(1) if step.alpha != 0.0 else None
-    data_loss = 0.0
-    penalty = 0.0
-    n_features = sizes[0]
-    n_examples = order.shape[0]
-    if n_examples > 0:
-        copy(x_rows[0], X[order[0]])
-    for position in range(n_examples):
-        i = order[position]
-        x = x_rows[position % 2, :n_features]
-        target = Y[i]
-        weight = sample_weights[i]
-        # Forward. The first layer's net inputs were computed by the previous
-        # example's update pass, except at the start of the epoch.
-        if position == 0:
-            forward_layer(theta, structure, 0, x, outs)
-        activate(out_code if n_layers == 1 else hidden_code, first_net)
-        # The step above the first layer, written out rather than calling
-        # step.forward_above_first / backward_above_first: a deliberate copy, as
-        # the calls measured slower here (docs/architecture.md).
-        for layer in range(1, n_layers):
-            inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
-            net = forward_layer(theta, structure, layer, inputs, outs)
-            activate(out_code if layer == n_layers - 1 else hidden_code, net)
-        data_loss += weight * example_loss(loss_code, out_code, out, target)
-        output_delta(loss_code, out_code, out, target, weight, out_delta)
 
-        # Backward and update, last layer first.
-        begin_update(optimizer)
-        if squared is not None:
-            squared[0] = 0.0
-        for layer in range(n_layers - 1, 0, -1):
-            inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
-            dE_do = deltas[unit_offsets[layer - 1] : unit_offsets[layer]]
-            dE_do[:] = 0.0
-            delta = deltas[unit_offsets[layer] : unit_offsets[layer + 1]]
-            update_layer(
-                theta, structure, layer, inputs, delta, step, squared, dE_do, None,
-                None, optimizer,
-            )  # fmt: skip
-            for k in range(dE_do.shape[0]):
-                dE_do[k] *= derivative(hidden_code, inputs[k])
-        # The first layer's pass also computes the next example's net inputs. After
-        # the last example it computes them for a stale row, into a buffer nobody
-        # reads before the next epoch recomputes it (one code path, not two).
-        ahead = x_rows[(position + 1) % 2, :n_features]
-        if position + 1 < n_examples:
-            copy(ahead, X[order[position + 1]])
-        update_layer(
-            theta, structure, 0, x, first_delta, step, squared, None, ahead, first_net,
-            optimizer,
-        )  # fmt: skip
-        if squared is not None:
-            penalty += 0.5 * step.alpha * squared[0]
-    return data_loss, penalty
+    def epoch(examples, order, theta, structure, step, buffers, optimizer):
+        X, Y, sample_weights = examples
+        outs, deltas, x_rows = buffers
+        sizes, weight_offsets, _, unit_offsets, hidden_code, out_code, loss_code = structure
+        n_layers = sizes.shape[0] - 1
+        out_start = unit_offsets[n_layers - 1]
+        out_stop = unit_offsets[n_layers]
+        out = outs[out_start:out_stop]
+        out_delta = deltas[out_start:out_stop]
+        first_net = outs[unit_offsets[0] : unit_offsets[1]]
+        first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
+        squared = np.zeros(1) if step.alpha != 0.0 else None
+        data_loss = 0.0
+        penalty = 0.0
+        n_features = sizes[0]
+        n_examples = order.shape[0]
+        if n_examples > 0:
+            copy(x_rows[0], X[order[0]])
+        for position in range(n_examples):
+            i = order[position]
+            x = x_rows[position % 2, :n_features]
+            target = Y[i]
+            weight = sample_weights[i]
+            # Forward. The first layer's net inputs were computed by the previous
+            # example's update pass, except at the start of the epoch.
+            if position == 0:
+                forward_layer(theta, structure, 0, x, outs)
+            activate(out_code if n_layers == 1 else hidden_code, first_net)
+            # The step above the first layer, written out rather than calling
+            # step.forward_above_first / backward_above_first: a deliberate copy, as
+            # the calls measured slower here (docs/architecture.md).
+            for layer in range(1, n_layers):
+                inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
+                net = forward_layer(theta, structure, layer, inputs, outs)
+                activate(out_code if layer == n_layers - 1 else hidden_code, net)
+            data_loss += weight * example_loss(loss_code, out_code, out, target)
+            output_delta(loss_code, out_code, out, target, weight, out_delta)
+
+            # Backward and update, last layer first.
+            begin_update(optimizer)
+            if squared is not None:
+                squared[0] = 0.0
+            for layer in range(n_layers - 1, 0, -1):
+                inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
+                dE_do = deltas[unit_offsets[layer - 1] : unit_offsets[layer]]
+                dE_do[:] = 0.0
+                delta = deltas[unit_offsets[layer] : unit_offsets[layer + 1]]
+                if plain:
+                    sgd_parameters(
+                        theta, weight_offsets[layer], sizes[layer + 1], sizes[layer],
+                        inputs, delta, step, squared, dE_do, None, None, None,
+                    )  # fmt: skip
+                else:
+                    update_layer(
+                        theta, structure, layer, inputs, delta, step, squared, dE_do,
+                        None, None, optimizer,
+                    )  # fmt: skip
+                for k in range(dE_do.shape[0]):
+                    dE_do[k] *= derivative(hidden_code, inputs[k])
+            # The first layer's pass also computes the next example's net inputs. After
+            # the last example it computes them for a stale row, into a buffer nobody
+            # reads before the next epoch recomputes it (one code path, not two).
+            ahead = x_rows[(position + 1) % 2, :n_features]
+            if position + 1 < n_examples:
+                copy(ahead, X[order[position + 1]])
+            if plain:
+                sgd_parameters(
+                    theta, weight_offsets[0], sizes[1], n_features, x, first_delta,
+                    step, squared, None, ahead, first_net, None,
+                )  # fmt: skip
+            else:
+                update_layer(
+                    theta, structure, 0, x, first_delta, step, squared, None, ahead,
+                    first_net, optimizer,
+                )  # fmt: skip
+            if squared is not None:
+                penalty += 0.5 * step.alpha * squared[0]
+        return data_loss, penalty
+
+    epoch.__qualname__ = "sgd_epoch" if plain else "optimizer_epoch"
+    return epoch
+
+
+sgd_epoch = njit(**jit_options)(_dense_kernel(plain=True))
+sgd_epoch.__doc__ = """One epoch of plain per-example SGD over ``examples`` in ``order``
+(theta in place); ``optimizer`` is None.
+
+Each example: forward pass, output delta, then from the last layer down one fused
+pass over each layer's weights (:func:`fastbp._kernels.layers.update_parameters`)
+that back-propagates the deltas with the old weights, applies the step and, in the
+first layer, already computes the next example's net inputs with the new weights.
+
+``step`` is a :class:`~fastbp._kernels.conventions.Step`, ``buffers``
+:class:`~fastbp._kernels.conventions.ExampleBuffers` (the current and the next
+example are copied into its aligned ``x_rows``, so the inner loops read aligned
+inputs whatever X's alignment).
+
+Returns
+-------
+data_loss : float
+    ``sum_i s_i E_i`` over the epoch, each with the weights it was seen with.
+penalty : float
+    ``sum_i alpha / 2 ||W_i||^2``, the L2 term of every one-example batch.
+"""
+
+optimizer_epoch = njit(**jit_options)(_dense_kernel(plain=False))
+optimizer_epoch.__doc__ = """:func:`sgd_epoch` with an ``optimizer`` state (momentum,
+Adam: :mod:`fastbp._kernels.rules`), which takes one update per example."""
 
 
 @njit(**jit_options)

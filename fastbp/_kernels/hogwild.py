@@ -17,7 +17,7 @@ from numba import get_thread_id, njit, prange
 from .._functions import inline_options, jit_options
 from .block import block_sgd_epoch
 from .conventions import BlockBuffers, ExampleBuffers
-from .dense import sgd_epoch
+from .dense import optimizer_epoch, sgd_epoch
 from .layers import copy
 
 # Parts per thread of a Hogwild epoch: handed out one at a time, so that a thread
@@ -92,7 +92,8 @@ def hogwild_epoch(
     state, not a sum of steps, so two threads' changes to it cannot be merged by
     adding them (that doubles it).
 
-    The serial kernel is :func:`fastbp._kernels.dense.sgd_epoch` if ``blocks`` is
+    The serial kernel is :func:`fastbp._kernels.dense.optimizer_epoch` with an
+    ``optimizer``; else :func:`fastbp._kernels.dense.sgd_epoch` if ``blocks`` is
     None, else :func:`fastbp._kernels.block.block_sgd_epoch` (plain SGD only; the
     ``scale`` of its first layer is the replica's own, so L2 is allowed). Returns
     the summed ``(data_loss, penalty)`` of all parts.
@@ -108,7 +109,7 @@ def hogwild_epoch(
         thread = get_thread_id()
         own = thread_buffers(buffers, thread)
         if optimizer is not None:
-            result = sgd_epoch(
+            result = optimizer_epoch(
                 examples, order[part_start:part_stop], theta, structure, step, own,
                 optimizer,
             )  # fmt: skip

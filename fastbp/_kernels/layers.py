@@ -227,6 +227,12 @@ def update_parameters(
         squared[0] += total
 
 
+# The same function compiled to be inlined, for plain SGD only (called with
+# ``optimizer=None``, the rules' branches are pruned before typing): the call costs
+# a small network's step more than a third (docs/architecture.md).
+sgd_parameters = njit(**inline_options)(update_parameters.py_func)
+
+
 @njit(**inline_options)
 def update_layer(
     theta, structure, layer, inputs, delta, step, squared, dE_do, ahead, net, optimizer
