@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from .._functions import activate, derivative, example_loss, jit_options, output_delta
-from .layers import copy, forward_layer, sgd_parameters, update_layer
+from .layers import copy, forward_layer, forward_layer_call, sgd_parameters, update_layer
 from .rules import begin_update
 from .step import backward_above_first
 
@@ -51,7 +51,7 @@ def _dense_kernel(plain):
             # Forward. The first layer's net inputs were computed by the previous
             # example's update pass, except at the start of the epoch.
             if position == 0:
-                forward_layer(theta, structure, 0, x, outs)
+                forward_layer_call(theta, structure, 0, x, outs)
             activate(out_code if n_layers == 1 else hidden_code, first_net)
             # The step above the first layer, written out rather than calling
             # step.forward_above_first / backward_above_first: a deliberate copy, as

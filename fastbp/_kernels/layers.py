@@ -83,6 +83,11 @@ def forward_layer(theta, structure, layer, inputs, outs):
     return net
 
 
+# The same, as a call: for a product made once per epoch (the first example's),
+# where inlining would only cost compile time.
+forward_layer_call = njit(**jit_options)(forward_layer.py_func)
+
+
 @njit(**jit_options)
 def update_parameters(
     theta, w_start, n_out, n_in, inputs, delta, step, squared, dE_do, ahead, net, optimizer
