@@ -20,7 +20,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _objective
 from ._aligned import aligned_copy
-from ._convert import from_sklearn, to_sklearn
+from ._convert import _Convertible
 from ._early_stopping import validation_split
 from ._fitted import _FittedParameters
 from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
@@ -30,7 +30,7 @@ from ._trainers import make_trainer, optimizer_state, state_arrays
 from ._training import SMALLER_STEP, Progress, TrainingDiverged, train
 
 
-class _BaseFastBP(_FittedParameters, BaseEstimator):
+class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
     """Parameters, training loop and prediction shared by both estimators."""
 
     _parameter_constraints = {
@@ -465,51 +465,6 @@ class _BaseFastBP(_FittedParameters, BaseEstimator):
         """A numpy Generator drawn from ``random_state`` (int, None or RandomState)."""
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         return np.random.default_rng(seed)
-
-    # -- leaving fastbp, and coming in ------------------------------------------------
-
-    def to_sklearn(self):
-        """This fitted model as a fitted scikit-learn MLP, with a copy of its weights.
-
-        The result is a ``sklearn.neural_network.MLPClassifier`` or ``MLPRegressor``
-        whose ``predict`` (and ``predict_proba``) equal this model's, for deployment
-        with tools made for scikit-learn's MLP (skl2onnx, skops, plain pickles).
-        Training settings carry over where scikit-learn has them
-        (``batch_size='full'`` becomes ``'auto'``).
-
-        Returns
-        -------
-        MLPClassifier or MLPRegressor
-
-        Raises
-        ------
-        ValueError
-            If scikit-learn's MLP cannot compute this network's outputs: one-vs-rest
-            logistic outputs of a multiclass classifier, or a single class.
-        """
-        return to_sklearn(self)
-
-    @classmethod
-    def from_sklearn(cls, mlp, **params):
-        """A fitted model of this class holding a fitted scikit-learn MLP's weights.
-
-        Parameters with the same name and meaning are taken from ``mlp``
-        (``params`` override them); continue training with ``warm_start=True`` or
-        ``partial_fit``. Optimiser state (momentum velocity, Adam's moments) is not
-        carried over: training here starts it afresh.
-
-        Parameters
-        ----------
-        mlp : sklearn.neural_network.MLPClassifier or MLPRegressor, fitted
-            A classifier for a classifier class, a regressor for a regressor.
-        **params
-            Parameters of the new estimator.
-
-        Returns
-        -------
-        estimator : instance of this class
-        """
-        return from_sklearn(cls, mlp, **params)
 
     # -- prediction -------------------------------------------------------------------
 

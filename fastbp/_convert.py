@@ -126,3 +126,50 @@ def from_sklearn(cls, mlp, **params):
     else:
         estimator._y_is_1d = mlp.n_outputs_ == 1
     return estimator
+
+
+class _Convertible:
+    """The estimators' ``to_sklearn`` and ``from_sklearn`` methods."""
+
+    def to_sklearn(self):
+        """This fitted model as a fitted scikit-learn MLP, with a copy of its weights.
+
+        The result is a ``sklearn.neural_network.MLPClassifier`` or ``MLPRegressor``
+        whose ``predict`` (and ``predict_proba``) equal this model's, for deployment
+        with tools made for scikit-learn's MLP (skl2onnx, skops, plain pickles).
+        Training settings carry over where scikit-learn has them
+        (``batch_size='full'`` becomes ``'auto'``).
+
+        Returns
+        -------
+        MLPClassifier or MLPRegressor
+
+        Raises
+        ------
+        ValueError
+            If scikit-learn's MLP cannot compute this network's outputs: one-vs-rest
+            logistic outputs of a multiclass classifier, or a single class.
+        """
+        return to_sklearn(self)
+
+    @classmethod
+    def from_sklearn(cls, mlp, **params):
+        """A fitted model of this class holding a fitted scikit-learn MLP's weights.
+
+        Parameters with the same name and meaning are taken from ``mlp``
+        (``params`` override them); continue training with ``warm_start=True`` or
+        ``partial_fit``. Optimiser state (momentum velocity, Adam's moments) is not
+        carried over: training here starts it afresh.
+
+        Parameters
+        ----------
+        mlp : sklearn.neural_network.MLPClassifier or MLPRegressor, fitted
+            A classifier for a classifier class, a regressor for a regressor.
+        **params
+            Parameters of the new estimator.
+
+        Returns
+        -------
+        estimator : instance of this class
+        """
+        return from_sklearn(cls, mlp, **params)
