@@ -1,4 +1,4 @@
-"""The software prefetch of the per-example kernel (fastbp/_kernels/prefetch.py)."""
+"""The software prefetch of the per-example kernels (fastbp/_kernels/prefetch.py)."""
 
 import platform
 
@@ -7,39 +7,39 @@ import numpy as np
 import pytest
 from numba import njit
 
-from fastbp._kernels.prefetch import prefetch
+from fastbp._kernels.prefetch import prefetch_example
 
 
 @njit
-def _sum_with_prefetch(X, weights, order):
+def _weighted_sum(X, Y, sample_weights, order):
     total = 0.0
     for position in range(order.shape[0]):
-        ahead = order[min(position + 2, order.shape[0] - 1)]
-        prefetch(X, (ahead, 0))
-        prefetch(weights, (ahead,))
+        prefetch_example(X, Y, sample_weights, order[min(position + 2, order.shape[0] - 1)])
         i = order[position]
-        total += X[i, 0] * weights[i]
+        total += X[i, -1] * Y[i, 0] * sample_weights[i]
     return total
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_prefetch_is_emitted_and_changes_nothing(rng, dtype):
-    X = rng.normal(size=(50, 3)).astype(dtype)
+@pytest.mark.parametrize("n_features", [1, 100])
+def test_prefetch_is_emitted_and_changes_nothing(rng, dtype, n_features):
+    X = rng.normal(size=(50, n_features)).astype(dtype)
+    Y = rng.normal(size=(50, 2)).astype(dtype)
     weights = rng.random(50).astype(dtype)
     order = rng.permutation(50)
-    expected = sum(float(X[i, 0]) * float(weights[i]) for i in order)
-    assert _sum_with_prefetch(X, weights, order) == pytest.approx(expected, rel=1e-5)
-    asm = _sum_with_prefetch.inspect_asm(_sum_with_prefetch.signatures[-1])
+    expected = sum(float(X[i, -1]) * float(Y[i, 0]) * float(weights[i]) for i in order)
+    assert _weighted_sum(X, Y, weights, order) == pytest.approx(expected, rel=1e-5)
+    asm = _weighted_sum.inspect_asm(_weighted_sum.signatures[-1])
     if platform.machine() in ("x86_64", "AMD64"):
         assert "prefetcht0" in asm
     elif platform.machine() in ("aarch64", "arm64"):
         assert "prfm" in asm
 
 
-def test_prefetch_needs_one_index_per_dimension():
+def test_prefetch_takes_two_2d_arrays_and_a_1d_one():
     @njit
     def wrong(X):
-        prefetch(X, (0,))
+        prefetch_example(X, X, X, 0)
 
     with pytest.raises(numba.core.errors.TypingError):
         wrong(np.zeros((2, 2)))

@@ -11,7 +11,7 @@ from numba import njit
 
 from .._functions import activate, derivative, example_loss, jit_options, output_delta
 from .layers import copy, forward_layer, forward_layer_call, sgd_parameters, update_layer
-from .prefetch import LINE_BYTES, PREFETCH_AHEAD, prefetch
+from .prefetch import PREFETCH_AHEAD, prefetch_example
 from .rules import begin_update
 from .step import backward_above_first
 
@@ -42,19 +42,12 @@ def _dense_kernel(plain):
         penalty = 0.0
         n_features = sizes[0]
         n_examples = order.shape[0]
-        line_items = max(LINE_BYTES // X.itemsize, 1)
         if n_examples > 0:
             copy(x_rows[0], X[order[0]])
         for position in range(n_examples):
-            # The lines of the example PREFETCH_AHEAD on, requested here; written
-            # out, not a helper taking X, Y and the weights: an inlined call's array
-            # arguments cost reference counting per example (docs/architecture.md).
             if position + PREFETCH_AHEAD < n_examples:
                 ahead_row = order[position + PREFETCH_AHEAD]
-                for k in range(0, n_features, line_items):
-                    prefetch(X, (ahead_row, k))
-                prefetch(Y, (ahead_row, 0))
-                prefetch(sample_weights, (ahead_row,))
+                prefetch_example(X, Y, sample_weights, ahead_row)
             i = order[position]
             x = x_rows[position % 2, :n_features]
             target = Y[i]

@@ -18,38 +18,67 @@ PREFETCH_AHEAD = 8
 LINE_BYTES = 64
 
 
+def _request(builder, pointer):
+    """Emit ``llvm.prefetch`` of the line at ``pointer``: read (0), keep in every
+    cache level (3), data (1). No fault, no wait, no effect on results."""
+    byte_pointer = ir.IntType(8).as_pointer()
+    i32 = ir.IntType(32)
+    function = cgutils.get_or_insert_function(
+        builder.module,
+        ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
+        "llvm.prefetch.p0",
+    )
+    builder.call(function, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])
+
+
 @intrinsic
-def prefetch(typingctx, array, indices):
-    """Request the cache line of ``array[indices]`` (``indices`` a tuple of
-    ``array.ndim`` integers) for reading (LLVM's ``llvm.prefetch``: no fault, no
-    wait, no effect on results)."""
-    if not (
-        isinstance(array, types.Array)
-        and isinstance(indices, types.UniTuple)
-        and isinstance(indices.dtype, types.Integer)
-        and indices.count == array.ndim
-    ):
+def prefetch_example(typingctx, X, Y, sample_weights, i):
+    """Request example ``i``'s cache lines: every line of row ``X[i]``, and those of
+    ``Y[i, 0]`` and ``sample_weights[i]`` (``X`` and ``Y`` 2-D, rows contiguous).
+
+    An intrinsic, not an inlined function: an inlined call's array arguments cost
+    a reference-count pair each per call (docs/architecture.md).
+    """
+    arrays_fit = (
+        isinstance(X, types.Array)
+        and X.ndim == 2
+        and isinstance(Y, types.Array)
+        and Y.ndim == 2
+        and isinstance(sample_weights, types.Array)
+        and sample_weights.ndim == 1
+    )
+    if not (arrays_fit and isinstance(i, types.Integer)):
         return None
 
     def codegen(context, builder, signature, args):
-        array_type, indices_type = signature.args
-        values = context.make_array(array_type)(context, builder, args[0])
-        index = [
-            context.cast(builder, value, indices_type.dtype, types.intp)
-            for value in cgutils.unpack_tuple(builder, args[1])
-        ]
-        pointer = cgutils.get_item_pointer(context, builder, array_type, values, index)
-        byte_pointer = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        function = cgutils.get_or_insert_function(
-            builder.module,
-            ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
-            "llvm.prefetch.p0",
+        X_type, Y_type, weights_type, i_type = signature.args
+        row = context.cast(builder, args[3], i_type, types.intp)
+        zero = context.get_constant(types.intp, 0)
+        values = context.make_array(X_type)(context, builder, args[0])
+        start = builder.bitcast(
+            cgutils.get_item_pointer(context, builder, X_type, values, [row, zero]),
+            ir.IntType(8).as_pointer(),
         )
-        # read (0), keep in every cache level (3), data (1)
-        builder.call(
-            function, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)]
+        n_columns = cgutils.unpack_tuple(builder, values.shape)[1]
+        row_bytes = builder.mul(
+            n_columns, context.get_constant(types.intp, X_type.dtype.bitwidth // 8)
+        )
+        line = context.get_constant(types.intp, LINE_BYTES)
+        n_lines = builder.udiv(
+            builder.add(row_bytes, context.get_constant(types.intp, LINE_BYTES - 1)), line
+        )
+        with cgutils.for_range(builder, n_lines) as loop:
+            _request(builder, builder.gep(start, [builder.mul(loop.index, line)]))
+        targets = context.make_array(Y_type)(context, builder, args[1])
+        _request(
+            builder,
+            cgutils.get_item_pointer(context, builder, Y_type, targets, [row, zero]),
+        )
+        weights = context.make_array(weights_type)(context, builder, args[2])
+        _request(
+            builder,
+            cgutils.get_item_pointer(context, builder, weights_type, weights, [row]),
         )
         return context.get_dummy_value()
 
-    return types.void(array, indices), codegen
+    return types.void(X, Y, sample_weights, i), codegen
