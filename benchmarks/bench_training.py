@@ -174,3 +174,41 @@ class BlockKernelRatio:
         return float(np.median(ratios))
 
     track_time_ratio.unit = "ratio"
+
+
+class ShuffledRatio:
+    """One per-example epoch with ``shuffle=True`` / the same epoch unshuffled.
+
+    Rows visited in random order miss the caches; the one-example kernel requests
+    each example's lines a few examples ahead (``fastbp._kernels.prefetch``). Lower
+    is better; 1 means shuffling costs nothing.
+    """
+
+    params = ["C", "D"]
+    param_names = ["workload"]
+    timeout = 300
+
+    def setup(self, name):
+        X, y, hidden, loss = workload(name)
+        self.X, self.y = X, y
+        self.models = {}
+        for shuffle in (False, True):
+            model = fastbp_model(hidden, loss, 1, warm_start=True, max_iter=1, tol=0.0)
+            model.set_params(shuffle=shuffle)
+            model.fit(X[:400], y[:400])  # compiles, outside every timing
+            self.models[shuffle] = model
+        self.limits = threadpool_limits(1)
+
+    def teardown(self, *args):
+        self.limits.restore_original_limits()
+
+    def _epoch_seconds(self, shuffle):
+        start = time.perf_counter()
+        self.models[shuffle].fit(self.X, self.y)
+        return time.perf_counter() - start
+
+    def track_time_ratio(self, name):
+        ratios = [self._epoch_seconds(True) / self._epoch_seconds(False) for _ in range(3)]
+        return float(np.median(ratios))
+
+    track_time_ratio.unit = "ratio"
