@@ -23,10 +23,11 @@ def _request(builder, pointer):
     cache level (3), data (1). No fault, no wait, no effect on results."""
     byte_pointer = ir.IntType(8).as_pointer()
     i32 = ir.IntType(32)
-    function = cgutils.get_or_insert_function(
-        builder.module,
+    # declare_intrinsic names it as this llvmlite's pointers require (.p0 or .p0i8).
+    function = builder.module.declare_intrinsic(
+        "llvm.prefetch",
+        [byte_pointer],
         ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
-        "llvm.prefetch.p0",
     )
     builder.call(function, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])
 
