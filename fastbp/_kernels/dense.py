@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from .._functions import activate, derivative, example_loss, jit_options, output_delta
-from .layers import copy, forward_layer, forward_layer_call, sgd_parameters, update_layer
+from .layers import copy, forward_layer, sgd_parameters, update_layer
 from .prefetch import PREFETCH_AHEAD, prefetch_example
 from .rules import begin_update
 from .step import backward_above_first
@@ -53,21 +53,24 @@ def _dense_kernel(plain):
             target = Y[i]
             weight = sample_weights[i]
             # Forward. The first layer's net inputs were computed by the previous
-            # example's update pass, except at the start of the epoch.
-            if position == 0:
-                forward_layer_call(theta, structure, 0, x, outs)
-            activate(out_code if n_layers == 1 else hidden_code, first_net)
-            # The step above the first layer, written out rather than calling
-            # step.forward_above_first / backward_above_first: a deliberate copy, as
-            # the calls measured slower here (docs/architecture.md).
-            for layer in range(1, n_layers):
-                inputs = outs[unit_offsets[layer - 1] : unit_offsets[layer]]
-                net = forward_layer(theta, structure, layer, inputs, outs)
+            # example's update pass, except at the start of the epoch. Written out
+            # rather than calling step.forward_above_first: a deliberate copy, as the
+            # call measured slower here (docs/architecture.md).
+            for layer in range(n_layers):
+                net = outs[unit_offsets[layer] : unit_offsets[layer + 1]]
+                if layer > 0 or position == 0:
+                    inputs = (
+                        x
+                        if layer == 0
+                        else outs[unit_offsets[layer - 1] : unit_offsets[layer]]
+                    )
+                    forward_layer(theta, structure, layer, inputs, outs)
                 activate(out_code if layer == n_layers - 1 else hidden_code, net)
             data_loss += weight * example_loss(loss_code, out_code, out, target)
             output_delta(loss_code, out_code, out, target, weight, out_delta)
 
-            # Backward and update, last layer first.
+            # Backward and update, last layer first: the step above the first layer
+            # written out rather than calling step.backward_above_first (as above).
             begin_update(optimizer)
             if squared is not None:
                 squared[0] = 0.0

@@ -83,11 +83,6 @@ def forward_layer(theta, structure, layer, inputs, outs):
     return net
 
 
-# The same, as a call: for a product made once per epoch (the first example's),
-# where inlining would only cost compile time.
-forward_layer_call = njit(**jit_options)(forward_layer.py_func)
-
-
 @njit(**jit_options)
 def update_parameters(
     theta, w_start, n_out, n_in, inputs, delta, step, squared, dE_do, ahead, net, optimizer
@@ -232,10 +227,10 @@ def update_parameters(
         squared[0] += total
 
 
-# The same function compiled to be inlined, for plain SGD only (called with
-# ``optimizer=None``, the rules' branches are pruned before typing): the call costs
-# a small network's step more than a third (docs/architecture.md).
-sgd_parameters = njit(**inline_options)(update_parameters.py_func)
+# The same function for plain SGD only (called with ``optimizer=None``, the rules'
+# branches are pruned before typing), inlined by LLVM: a call costs a small network's
+# step more than a third, Numba's IR inlining a second of compile (docs/architecture.md).
+sgd_parameters = njit(**jit_options, forceinline=True)(update_parameters.py_func)
 
 
 @njit(**inline_options)
