@@ -22,6 +22,7 @@ from . import _objective
 from ._aligned import aligned_copy
 from ._convert import _Convertible
 from ._early_stopping import validation_split
+from ._finite import non_finite_X_reported
 from ._fitted import _FittedParameters
 from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
 from ._lbfgs import minimize
@@ -162,7 +163,12 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
         # one exception: training that diverged after some finite epochs keeps them.
         snapshot = dict(self.__dict__)
         try:
-            self._fit_transaction(X, y, sample_weight, incremental, classes)
+            first_pass = not self.__sklearn_is_fitted__() or (
+                not self.warm_start and not incremental
+            )
+            X, y = self._validated_X_y(X, y, first_pass, incremental)
+            with non_finite_X_reported(self, X, deferred=incremental):
+                self._fit_transaction(X, y, sample_weight, first_pass, incremental, classes)
         except BaseException as error:
             if not (isinstance(error, TrainingDiverged) and error.kept_epochs):
                 self.__dict__.clear()
@@ -170,11 +176,9 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
             raise
         return self
 
-    def _fit_transaction(self, X, y, sample_weight, incremental, classes):
+    def _fit_transaction(self, X, y, sample_weight, first_pass, incremental, classes):
         hidden = self._hidden_sizes()
-        fitted = self.__sklearn_is_fitted__()
-        first_pass = not fitted or (not self.warm_start and not incremental)
-        X, y, Y, sample_weight = self._training_data(
+        Y, sample_weight = self._training_targets(
             X, y, sample_weight, first_pass, incremental, classes
         )
         rng = self._generator()  # draws the initial weights, then the shuffles
@@ -305,9 +309,9 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
             return min(200, n_samples)
         return self.batch_size
 
-    def _training_data(self, X, y, sample_weight, first_pass, incremental, classes):
-        """Validated ``(X, y, Y, weights)``: X as the kernels take it, Y the encoded
-        targets, the example weights (times class_weight for a classifier)."""
+    def _validated_X_y(self, X, y, first_pass, incremental):
+        """``(X, y)`` validated, X as the kernels take it. ``partial_fit`` leaves X's
+        finiteness to :func:`fastbp._finite.non_finite_X_reported`."""
         if not first_pass:
             dtype = self._theta.dtype
         elif self._input_dtype is not None:
@@ -324,7 +328,13 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
             accept_sparse="csr",
             multi_output=True,
             y_numeric=not self._is_classifier,
+            ensure_all_finite=not incremental,
         )
+        return X, y
+
+    def _training_targets(self, X, y, sample_weight, first_pass, incremental, classes):
+        """``(Y, weights)``: the encoded targets and the example weights (times
+        class_weight for a classifier)."""
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
@@ -336,7 +346,7 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
                 "classifier) are zero for every example, so there is nothing to learn "
                 "from. Give some examples a positive weight."
             )
-        return X, y, Y, sample_weight
+        return Y, sample_weight
 
     def _new_network(self, X, Y, hidden, rng):
         """Set up the network for (X, Y) and its fresh state; returns the initial theta."""

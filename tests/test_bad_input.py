@@ -64,6 +64,77 @@ def test_non_finite_X_or_y(cls, bad):
     assert_unchanged(est, before)
 
 
+PARTIAL_FIT_MODELS = {
+    "per-example": lambda cls: cls(hidden_layer_sizes=(5,), random_state=0),
+    "momentum, relu": lambda cls: cls(
+        hidden_layer_sizes=(5,), momentum=0.9, activation="relu", random_state=0
+    ),
+    "no hidden layer": lambda cls: cls(hidden_layer_sizes=(), random_state=0),
+    "mini-batch": lambda cls: cls(hidden_layer_sizes=(5,), batch_size=8, random_state=0),
+    "MLP adam": lambda cls: getattr(fastbp, cls.__name__.replace("FastBP", "MLP"))(
+        hidden_layer_sizes=(5,), random_state=0
+    ),
+}
+
+
+@pytest.mark.parametrize("cls", [FastBPClassifier, FastBPRegressor])
+@pytest.mark.parametrize("model", list(PARTIAL_FIT_MODELS))
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("layout", ["dense", "float32", "csr", "zero weight"])
+def test_partial_fit_refuses_non_finite_X_as_sklearn_does(cls, model, bad, layout):
+    # partial_fit leaves X's finiteness to the weights the kernels write (a value
+    # read in X makes them non-finite): the same error must come out, model intact.
+    from scipy import sparse
+
+    y = Y_CLASS if cls is FastBPClassifier else Y_REG
+    est = PARTIAL_FIT_MODELS[model](cls)
+    first = {"classes": [0, 1, 2]} if cls is FastBPClassifier else {}
+    est.partial_fit(X, y, **first)
+    before = state(est)
+    X_bad = X.astype(np.float32) if layout == "float32" else X.copy()
+    X_bad[7, 2] = bad
+    if layout == "csr":
+        X_bad = sparse.csr_matrix(X_bad)
+    weights = np.ones(len(y))
+    if layout == "zero weight":
+        weights[7] = 0.0
+    with pytest.raises(ValueError, match=r"^Input X contains (NaN|infinity)"):
+        est.partial_fit(X_bad, y, sample_weight=weights)
+    assert_unchanged(est, before)
+    # A first call with non-finite X leaves an unfitted model unfitted.
+    new = PARTIAL_FIT_MODELS[model](cls)
+    with pytest.raises(ValueError, match=r"^Input X contains (NaN|infinity)"):
+        new.partial_fit(X_bad, y, **first)
+    assert not hasattr(new, "n_iter_")
+
+
+def test_partial_fit_reports_non_finite_X_before_unknown_labels():
+    # scikit-learn checks X before y's labels; so does the deferred check.
+    est = FastBPClassifier(hidden_layer_sizes=(5,), random_state=0)
+    est.partial_fit(X, Y_CLASS, classes=[0, 1, 2])
+    X_bad = X.copy()
+    X_bad[0, 0] = np.nan
+    y_bad = Y_CLASS.copy()
+    y_bad[0] = 7
+    with pytest.raises(ValueError, match=r"^Input X contains NaN"):
+        est.partial_fit(X_bad, y_bad)
+
+
+def test_partial_fit_non_finite_message_is_sklearns():
+    from sklearn.neural_network import MLPClassifier as SklearnMLP
+
+    X_bad = X.copy()
+    X_bad[5, 0] = np.inf
+    messages = []
+    for cls in (SklearnMLP, fastbp.MLPClassifier):
+        est = cls(hidden_layer_sizes=(5,), random_state=0)
+        est.partial_fit(X, Y_CLASS, classes=[0, 1, 2])
+        with pytest.raises(ValueError) as info:
+            est.partial_fit(X_bad, Y_CLASS)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
 @pytest.mark.parametrize("cls", [FastBPClassifier, FastBPRegressor])
 def test_shapes(cls):
     est = fitted(cls)
