@@ -212,3 +212,42 @@ class ShuffledRatio:
         return float(np.median(ratios))
 
     track_time_ratio.unit = "ratio"
+
+
+class PartialFitRatio:
+    """One ``partial_fit`` call over workload D / one epoch of a 3-epoch ``fit``.
+
+    Each call validates X again; its finiteness is left to the weights the kernel
+    writes (``fastbp._finite``). Lower is better; 1 means the call costs no more than
+    an epoch.
+    """
+
+    timeout = 300
+    epochs = 3
+
+    def setup(self):
+        X, y, hidden, loss = workload("D")
+        self.X, self.y = X, y
+        self.params = {"max_iter": self.epochs, "tol": 0.0, "n_iter_no_change": 10**6}
+        self.incremental = fastbp_model(hidden, loss, 1)
+        self.incremental.partial_fit(X[:400], y[:400], classes=np.unique(y))
+        fastbp_model(hidden, loss, 1, **self.params).fit(X[:400], y[:400])  # compiles
+        self.hidden, self.loss = hidden, loss
+        self.limits = threadpool_limits(1)
+
+    def teardown(self):
+        self.limits.restore_original_limits()
+
+    def _ratio(self):
+        model = fastbp_model(self.hidden, self.loss, 1, **self.params)
+        start = time.perf_counter()
+        model.fit(self.X, self.y)
+        epoch = (time.perf_counter() - start) / self.epochs
+        start = time.perf_counter()
+        self.incremental.partial_fit(self.X, self.y)
+        return (time.perf_counter() - start) / epoch
+
+    def track_time_ratio(self):
+        return float(np.median([self._ratio() for _ in range(3)]))
+
+    track_time_ratio.unit = "ratio"

@@ -103,7 +103,9 @@ class Trainer:
         # Every epoch visits the same set of examples (a permutation of it), so its
         # weight sum is computed once.
         if n_order not in self._weight_sums:
-            weights = self.examples.sample_weights[order]
+            weights = self.examples.sample_weights
+            if n_order < weights.shape[0]:  # a subset (early stopping's training rows)
+                weights = weights[order]
             self._weight_sums[n_order] = float(weights.sum(dtype=np.float64))
         return data_loss / self._weight_sums[n_order] + penalty / n_order
 
