@@ -86,3 +86,118 @@ def test_incremental_out_of_core_equals_in_memory_partial_fit(client, digits):
     # Prediction over blocks, on the workers.
     predicted = out_of_core.predict(dask_array.from_array(X[test], chunks=(100, 64)))
     np.testing.assert_array_equal(predicted.compute(), in_memory.predict(X[test]))
+
+
+def _split(X, y, seed=0):
+    order = np.random.default_rng(seed).permutation(len(X))
+    X, y = X[order], y[order]
+    cut = len(X) * 4 // 5
+    return X[:cut], y[:cut], X[cut:], y[cut:]
+
+
+def _serial_and_parallel(client, digits, **parallel):
+    from fastbp.dask import ParallelSGD
+
+    X_train, y_train, X_test, y_test = _split(*digits)
+    params = {"hidden_layer_sizes": (32,), "learning_rate_init": 0.05, "random_state": 0}
+    serial = FastBPClassifier(max_iter=10, tol=0.0, **params).fit(X_train, y_train)
+    model = ParallelSGD(FastBPClassifier(**params), max_iter=10, client=client, **parallel)
+    chunks = len(X_train) // 4 + 1
+    model.fit(
+        dask_array.from_array(X_train, chunks=(chunks, 16)),  # column chunks merged
+        dask_array.from_array(y_train, chunks=chunks),
+    )
+    return serial.score(X_test, y_test), model, (X_test, y_test)
+
+
+def test_parallel_sgd_trains_one_model_on_both_workers(client, digits):
+    from sklearn.base import is_classifier
+
+    executed = client.run(lambda dask_worker: dask_worker.state.executed_count)
+    executed = sum(executed.values())
+    serial, model, (X_test, y_test) = _serial_and_parallel(client, digits)
+    # Both workers trained (each ran tasks of its own), and the averaged model is as
+    # good as the serial one after the same epochs.
+    counts = client.run(lambda dask_worker: dask_worker.state.executed_count)
+    assert all(count > 0 for count in counts.values())
+    assert sum(counts.values()) > executed
+    assert model.score(X_test, y_test) >= serial - 0.02
+    assert len(model.loss_curve_) == model.n_iter_ == 10
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+    # A plain fastbp model comes out: it predicts without Dask, and pickles.
+    import pickle
+
+    estimator = pickle.loads(pickle.dumps(model.estimator_))
+    assert type(estimator) is FastBPClassifier
+    np.testing.assert_array_equal(estimator.predict(X_test), model.predict(X_test))
+    np.testing.assert_array_equal(model.classes_, np.arange(10))
+    assert is_classifier(model)
+
+
+def test_parallel_sgd_moves_no_block_of_X(client, digits):
+    def largest_transfer(dask_worker):
+        sizes = [n for t in dask_worker.transfer_incoming_log for n in t["keys"].values()]
+        return max(sizes, default=0)
+
+    client.run(lambda dask_worker: dask_worker.transfer_incoming_log.clear())
+    _serial_and_parallel(client, digits, rounds_per_epoch=2)
+    # Workers exchange only the model (about 20 kB here), never a block of X.
+    X_block_bytes = (len(digits[0]) * 4 // 5 // 4) * 64 * 8  # a quarter of X_train
+    largest = max(client.run(largest_transfer).values())
+    assert largest < X_block_bytes / 2, largest
+
+
+def test_parallel_sgd_survives_a_killed_worker(digits):
+    # A cluster of its own: one of its worker processes is killed mid-fit.
+    import threading
+    import time
+
+    from fastbp.dask import ParallelSGD
+
+    X_train, y_train, X_test, y_test = _split(*digits)
+    params = {"hidden_layer_sizes": (32,), "learning_rate_init": 0.05, "random_state": 0}
+    serial = FastBPClassifier(max_iter=6, tol=0.0, **params).fit(X_train, y_train)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    )  # fmt: skip
+    with distributed.Client(cluster) as client:
+        model = ParallelSGD(FastBPClassifier(**params), max_iter=6, client=client)
+        chunks = len(X_train) // 4 + 1
+        fitting = threading.Thread(
+            target=model.fit,
+            args=(
+                dask_array.from_array(X_train, chunks=chunks),
+                dask_array.from_array(y_train, chunks=chunks),
+            ),
+        )
+        fitting.start()
+        deadline = time.monotonic() + 120
+        while not getattr(model, "loss_curve_", None) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert getattr(model, "loss_curve_", None), "the first epoch never ended"
+        nanny = next(iter(cluster.workers.values()))
+        nanny.process.process.kill()  # the worker's process, as a crash would
+        epochs_at_kill = len(model.loss_curve_)
+        fitting.join(timeout=120)
+        assert not fitting.is_alive()
+    cluster.close()
+    assert epochs_at_kill < 6  # the fit was still running
+    assert model.n_iter_ == 6
+    assert np.isfinite(model.estimator_.coefs_[0]).all()
+    assert model.score(X_test, y_test) >= serial.score(X_test, y_test) - 0.02
+
+
+def test_parallel_sgd_refuses_what_it_cannot_train(client):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    import fastbp
+    from fastbp.dask import ParallelSGD
+
+    X = np.zeros((8, 2))
+    with pytest.raises(TypeError, match="X must be a dask array"):
+        ParallelSGD(FastBPClassifier(), client=client).fit(X, np.arange(8) % 2)
+    with pytest.raises(InvalidParameterError, match="partial_fit"):
+        ParallelSGD(fastbp.MLPClassifier(solver="lbfgs"), client=client).fit(
+            dask_array.from_array(X), dask_array.from_array(np.arange(8) % 2)
+        )

@@ -2,6 +2,7 @@
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +67,20 @@ def test_command_line_snippet_runs(tmp_path):
         assert done.returncode == 0, line + "\n" + done.stdout + done.stderr
     predictions = (tmp_path / "predictions.csv").read_text().splitlines()
     assert predictions[0] == "target" and len(predictions) == 151
+
+
+@pytest.mark.slow
+def test_parallel_sgd_snippet_runs_as_a_script(tmp_path):
+    # Its LocalCluster starts worker processes: run it as the script a user pastes.
+    pytest.importorskip("distributed", reason="needs the dask extra")
+    script = tmp_path / "parallel.py"
+    script.write_text(python_block_after("**One model on many machines"))
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.strip().splitlines()[-1]) > 0.9
