@@ -142,6 +142,8 @@ class ParallelSGD(MetaEstimatorMixin, BaseEstimator):
             for r in range(self.rounds_per_epoch):
                 span = (r / self.rounds_per_epoch, (r + 1) / self.rounds_per_epoch)
                 results = self._round(client, model, blocks, span, fit_params)
+                if not results:  # blocks shorter than rounds_per_epoch: empty slices
+                    continue
                 model = _average([m for m, _, _ in results], [n for _, n, _ in results])
                 losses += sum(loss for _, _, loss in results)
                 examples += sum(n for _, n, _ in results)

@@ -201,3 +201,14 @@ def test_parallel_sgd_refuses_what_it_cannot_train(client):
         ParallelSGD(fastbp.MLPClassifier(solver="lbfgs"), client=client).fit(
             dask_array.from_array(X), dask_array.from_array(np.arange(8) % 2)
         )
+
+
+def test_parallel_sgd_with_blocks_shorter_than_a_round(client):
+    from fastbp.dask import ParallelSGD
+
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = ParallelSGD(FastBPClassifier(random_state=0), max_iter=2, client=client)
+    model.fit(dask_array.from_array(X, chunks=5), dask_array.from_array(y, chunks=5))
+    assert model.predict(X).shape == (10,)
+    assert len(model.loss_curve_) == 2 and np.isfinite(model.loss_curve_).all()
