@@ -213,7 +213,9 @@ def _dask_rows(data, name):
 
 def _train_span(model, blocks, span, fit_params):
     """``(model, examples, loss sum)`` after ``partial_fit`` on ``span`` of each block."""
-    model = copy.deepcopy(model)  # the scattered model may serve another task
+    # A retried run of this task gets the same argument back, possibly part-trained
+    # by the failed run: train a copy.
+    model = copy.deepcopy(model)
     examples, loss = 0, 0.0
     for X, y in blocks:
         start, stop = int(span[0] * len(X)), int(span[1] * len(X))
