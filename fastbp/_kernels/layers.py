@@ -119,7 +119,11 @@ def update_parameters(
         for k in range(n_out):
             biases[k] = sgd_update(biases[k], one, learning_rate * delta[k])
     else:
-        ms, vs, rule = state_rows(optimizer, b_start, b_start + n_out)
+        # The layer's state in one call: each call returns views (a reference count
+        # pair), which a small network's step feels (docs/architecture.md).
+        firsts, seconds, rule = state_rows(optimizer, w_start, b_start + n_out)
+        ms = firsts[b_start - w_start :]
+        vs = seconds[b_start - w_start :]
         for k in range(n_out):
             u = learning_rate * delta[k]
             biases[k], ms[k], second = step_weight(rule, ms[k], vs[k], biases[k], u)
@@ -136,10 +140,15 @@ def update_parameters(
         w2s = theta[row + 2 * n_in : row + 3 * n_in]
         w3s = theta[row + 3 * n_in : row + 4 * n_in]
         if optimizer is not None:
-            m0s, v0s, rule = state_rows(optimizer, row, row + n_in)
-            m1s, v1s, _ = state_rows(optimizer, row + n_in, row + 2 * n_in)
-            m2s, v2s, _ = state_rows(optimizer, row + 2 * n_in, row + 3 * n_in)
-            m3s, v3s, _ = state_rows(optimizer, row + 3 * n_in, row + 4 * n_in)
+            at = j * n_in
+            m0s = firsts[at : at + n_in]
+            m1s = firsts[at + n_in : at + 2 * n_in]
+            m2s = firsts[at + 2 * n_in : at + 3 * n_in]
+            m3s = firsts[at + 3 * n_in : at + 4 * n_in]
+            v0s = seconds[at : at + n_in]
+            v1s = seconds[at + n_in : at + 2 * n_in]
+            v2s = seconds[at + 2 * n_in : at + 3 * n_in]
+            v3s = seconds[at + 3 * n_in : at + 4 * n_in]
         d0 = delta[j]
         d1 = delta[j + 1]
         d2 = delta[j + 2]
@@ -201,7 +210,8 @@ def update_parameters(
         row = w_start + j * n_in
         ws = theta[row : row + n_in]
         if optimizer is not None:
-            ms, vs, rule = state_rows(optimizer, row, row + n_in)
+            ms = firsts[j * n_in : (j + 1) * n_in]
+            vs = seconds[j * n_in : (j + 1) * n_in]
         d = delta[j]
         s = learning_rate * d
         a = zero

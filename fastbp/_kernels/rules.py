@@ -23,6 +23,11 @@ from numba.extending import overload
 from .._functions import jit_options
 from .conventions import Adam, AdamRule, Momentum, MomentumRule
 
+# The optimiser interface's implementations are functions of their own that LLVM
+# inlines (``forceinline``), not Numba IR inlined at each call site: the momentum and
+# Adam first fits compiled 1-2.5 s faster so (docs/architecture.md).
+llvm_inlined = dict(forceinline=True, **jit_options)
+
 
 @njit(**jit_options)
 def sgd_update(w, decay, g):
@@ -96,7 +101,7 @@ def state_rows(optimizer, start, stop):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(state_rows, inline="always")
+@overload(state_rows, jit_options=llvm_inlined)
 def _state_rows(optimizer, start, stop):
     if _kind(optimizer) is Momentum:
         return lambda optimizer, start, stop: (
@@ -128,7 +133,7 @@ def step_weight(rule, m, v, w, u):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(step_weight, inline="always")
+@overload(step_weight, jit_options=llvm_inlined)
 def _step_weight(rule, m, v, w, u):
     kind = getattr(rule, "instance_class", None)
     if kind is MomentumRule:
@@ -158,7 +163,7 @@ def keeps_second(rule):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(keeps_second, inline="always")
+@overload(keeps_second, jit_options=llvm_inlined)
 def _keeps_second(rule):
     if getattr(rule, "instance_class", None) is AdamRule:
         return lambda rule: True
@@ -171,7 +176,7 @@ def begin_update(optimizer):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(begin_update, inline="always")
+@overload(begin_update, jit_options=llvm_inlined)
 def _begin_update(optimizer):
     if _kind(optimizer) is Adam:
 
