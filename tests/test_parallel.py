@@ -117,3 +117,42 @@ def test_threaded_search_of_threaded_models_survives_the_workqueue_layer():
     assert layer == "workqueue"
     assert float(score) > 0.9
     assert int(warned) == 1
+
+
+def test_seconds_to_reach_is_the_first_time_at_or_above_the_accuracy():
+    from fastbp._bench.accuracy import seconds_to_reach
+
+    curve = (np.array([0.1, 0.2, 0.3, 0.4]), np.array([0.5, 0.8, 0.7, 0.9]))
+    assert seconds_to_reach(curve, 0.8) == 0.2
+    assert seconds_to_reach(curve, 0.85) == 0.4
+    assert seconds_to_reach(curve, 0.95) == np.inf
+
+
+def test_speedups_to_accuracy_compare_with_the_serial_curve_at_each_epoch():
+    from fastbp._bench.accuracy import speedups_to_accuracy
+
+    curves = {
+        "n_jobs=1": (
+            np.array([1.0, 2.0, 3.0, 4.0, 5.0]),
+            np.array([0.1, 0.4, 0.6, 0.7, 0.8]),
+        ),
+        "n_jobs=2": (
+            np.array([0.5, 1.0, 1.5, 2.0, 2.5]),
+            np.array([0.1, 0.3, 0.6, 0.6, 0.7]),
+        ),
+    }
+    # 0.6 (serial, 3 epochs: 3 s) is reached at 1.5 s; 0.8 (5 epochs) never.
+    assert speedups_to_accuracy(curves) == {3: 2.0, 5: 0.0}
+
+
+@pytest.mark.slow
+def test_hogwild_curves_time_both_thread_counts_epoch_by_epoch():
+    from fastbp._bench.accuracy import hogwild_curves
+
+    curves = hogwild_curves(seed=0, epochs=3, size=1_500, warm_up=100)
+    assert set(curves) == {"n_jobs=1", "n_jobs=2"}
+    for seconds, accuracies in curves.values():
+        assert len(seconds) == len(accuracies) == 3
+        assert (np.diff(seconds) > 0).all() and seconds[0] > 0
+        # Ten classes: both learn well above chance (0.1) in three epochs.
+        assert (accuracies[-1] > 0.3) and (accuracies <= 1).all()

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from .accuracy import CURVE_EPOCHS, TARGET_EPOCHS, hogwild_curves, speedups_to_accuracy
 from .timing import alternating_seconds, median_range
 from .workloads import (
     HOGWILD_EPOCHS,
@@ -39,6 +40,33 @@ def hogwild(rounds=5, size=20_000):
             rates[n_jobs].append(HOGWILD_EPOCHS * len(X) / (time.perf_counter() - started))
             accuracy[n_jobs].append(model.score(X_test, y_test))
     return rates, accuracy
+
+
+def hogwild_to_accuracy(seeds, size=15_000):
+    """Print :func:`fastbp._bench.accuracy.hogwild_curves` of each seed and the
+    speed-ups to the serial fit's accuracy; returns ``(curves, speed-ups)`` per seed."""
+    print(
+        f"\nHogwild time to accuracy: workload C's network on MNIST-shaped data "
+        f"({size:,} rows, test accuracy on {size // 3:,}), one partial_fit epoch at a "
+        "time; per epoch: test accuracy (cumulative seconds)"
+    )
+    results = []
+    for seed in seeds:
+        curves = hogwild_curves(seed, size=size)
+        speedups = speedups_to_accuracy(curves)
+        for name, (seconds, accuracies) in curves.items():
+            epochs = " ".join(f"{a:.3f} ({t:.2f})" for t, a in zip(seconds, accuracies))
+            print(f"  seed {seed} {name}: {epochs}")
+        gap = 100 * (curves["n_jobs=2"][1][-1] - curves["n_jobs=1"][1][-1])
+        reached = ", ".join(f"{k} epochs {v:.2f}x" for k, v in speedups.items())
+        final = f"after {CURVE_EPOCHS}: {gap:+.2f} points"
+        print(f"    to the serial accuracy after {reached}; {final}")
+        results.append((curves, speedups))
+    for k in TARGET_EPOCHS:
+        values = [speedups[k] for _, speedups in results]
+        over = median_range(values)
+        print(f"  speed-up to the serial accuracy after {k} epochs, over seeds: {over}x")
+    return results
 
 
 def grid_search_seconds(n_jobs, backend="threading", epochs=40):
@@ -144,6 +172,8 @@ def main(rounds=5, small=False):
         gap = np.array(accuracy[2]) - np.array(accuracy[1])
         print(f"  n_jobs=2 / n_jobs=1 (per round): {median_range(ratios)}x")
         print(f"  accuracy n_jobs=2 - n_jobs=1: {np.median(gap) * 100:+.2f} points")
+
+        hogwild_to_accuracy(range(max(3, rounds)), 1_500 if small else 15_000)
 
         seconds = grid_search(max(2, rounds // 2), 3 if small else 40)
         print(
