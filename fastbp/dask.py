@@ -44,6 +44,10 @@ class ParallelSGD(MetaEstimatorMixin, BaseEstimator):
         Weight averages per epoch.
     retries : int, default=2
         Times a round's task is retried after an error on its worker.
+    warm_start : bool, default=False
+        If True and already fitted, ``fit`` trains ``estimator_`` further (its
+        weights and optimiser state) for ``max_iter`` more epochs, on X with as many
+        features and, for classifiers, the same classes.
     client : distributed.Client, default=None
         The cluster to use; None takes the current default client.
 
@@ -54,7 +58,7 @@ class ParallelSGD(MetaEstimatorMixin, BaseEstimator):
     classes_ : ndarray
         The class labels (classifiers only).
     n_iter_ : int
-        Epochs run.
+        Epochs run (over every warm-started ``fit``).
     loss_curve_ : list of float
         Each epoch's training loss: the examples-weighted mean of the workers'
         ``partial_fit`` losses in it.
@@ -77,16 +81,25 @@ class ParallelSGD(MetaEstimatorMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "rounds_per_epoch": [Interval(Integral, 1, None, closed="left")],
         "retries": [Interval(Integral, 0, None, closed="left")],
+        "warm_start": ["boolean"],
         "client": "no_validation",
     }
 
     def __init__(
-        self, estimator, *, max_iter=10, rounds_per_epoch=8, retries=2, client=None
+        self,
+        estimator,
+        *,
+        max_iter=10,
+        rounds_per_epoch=8,
+        retries=2,
+        warm_start=False,
+        client=None,
     ):
         self.estimator = estimator
         self.max_iter = max_iter
         self.rounds_per_epoch = rounds_per_epoch
         self.retries = retries
+        self.warm_start = warm_start
         self.client = client
 
     def fit(self, X, y, classes=None):
@@ -113,13 +126,23 @@ class ParallelSGD(MetaEstimatorMixin, BaseEstimator):
             raise ValueError(f"X must be 2-dimensional, got {X.ndim} dimensions.")
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}.")
+        warm = self.warm_start and hasattr(self, "estimator_")
+        if warm and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but this ParallelSGD was fitted with "
+                f"{self.n_features_in_}: with warm_start=True, X needs as many."
+            )
         y = y.rechunk({0: X.chunks[0]})
         X = X.rechunk({1: -1})
         fit_params = {}
         if is_classifier(self.estimator):
             classes = np.unique(da.unique(y).compute() if classes is None else classes)
+            if warm and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"classes {classes.tolist()} differ from the fitted classes_ "
+                    f"{self.classes_.tolist()}: with warm_start=True, use the same."
+                )
             fit_params["classes"] = classes
-            self.classes_ = classes
         # X's blocks are computed where the scheduler puts them, then each y block
         # on its X block's worker (or anywhere, once that one is lost): training tasks
         # find both there.
@@ -132,11 +155,14 @@ class ParallelSGD(MetaEstimatorMixin, BaseEstimator):
             for where in [list(holders[X_block.key]) or None]
         ]
         wait([y_block for _, y_block in blocks])
-        seed = check_random_state(self.estimator.get_params().get("random_state"))
-        model = clone(self.estimator).set_params(
-            random_state=int(seed.randint(np.iinfo(np.int32).max))
-        )
-        self.loss_curve_ = []
+        if warm:
+            model, loss_curve = self.estimator_, list(self.loss_curve_)
+        else:
+            seed = check_random_state(self.estimator.get_params().get("random_state"))
+            model = clone(self.estimator).set_params(
+                random_state=int(seed.randint(np.iinfo(np.int32).max))
+            )
+            loss_curve = []
         for _ in range(self.max_iter):
             losses, examples = 0.0, 0
             for r in range(self.rounds_per_epoch):
@@ -147,10 +173,13 @@ class ParallelSGD(MetaEstimatorMixin, BaseEstimator):
                 model = _average([m for m, _, _ in results], [n for _, n, _ in results])
                 losses += sum(loss for _, _, loss in results)
                 examples += sum(n for _, n, _ in results)
-            self.loss_curve_.append(losses / max(examples, 1))
-        self.estimator_ = model
-        self.n_iter_ = self.max_iter
+            loss_curve.append(losses / max(examples, 1))
+        # Set only now: a fit that fails leaves a fitted model as it was.
+        self.n_iter_ = (self.n_iter_ if warm else 0) + self.max_iter
+        self.estimator_, self.loss_curve_ = model, loss_curve
         self.n_features_in_ = X.shape[1]
+        if is_classifier(self.estimator):
+            self.classes_ = fit_params["classes"]
         return self
 
     def _round(self, client, model, blocks, span, fit_params):

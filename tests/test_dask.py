@@ -134,6 +134,48 @@ def test_parallel_sgd_trains_one_model_on_both_workers(client, digits):
     assert is_classifier(model)
 
 
+def test_parallel_sgd_on_C_sized_data_is_as_accurate_as_serial(client):
+    # Workload C's shape: 784 features, 10 classes, a 128-unit hidden layer.
+    from fastbp._bench.workloads import SETTINGS, mnist_shaped
+    from fastbp.dask import ParallelSGD
+
+    (X, y), (X_test, y_test) = mnist_shaped(6_000, 2_000)
+    params = {**SETTINGS, "hidden_layer_sizes": (128,)}
+    serial = FastBPClassifier(max_iter=3, **params).fit(X, y).score(X_test, y_test)
+    model = ParallelSGD(FastBPClassifier(**params), max_iter=3, client=client)
+    model.fit(
+        dask_array.from_array(X, chunks=1_500), dask_array.from_array(y, chunks=1_500)
+    )
+    assert model.score(X_test, y_test) >= serial - 0.01
+
+
+def test_parallel_sgd_warm_start_trains_on_from_the_fitted_model(client, digits):
+    from fastbp.dask import ParallelSGD
+
+    X_train, y_train, _, _ = _split(*digits)
+    X = dask_array.from_array(X_train, chunks=len(X_train) // 4 + 1)
+    y = dask_array.from_array(y_train, chunks=len(X_train) // 4 + 1)
+    params = {"hidden_layer_sizes": (16,), "random_state": 0}
+    at_once = ParallelSGD(FastBPClassifier(**params), max_iter=4, client=client).fit(X, y)
+    model = ParallelSGD(
+        FastBPClassifier(**params), max_iter=2, warm_start=True, client=client
+    )
+    model.fit(X, y).fit(X, y)
+    assert model.n_iter_ == len(model.loss_curve_) == 4
+    np.testing.assert_allclose(model.loss_curve_, at_once.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(
+        model.estimator_.coefs_[0], at_once.estimator_.coefs_[0], rtol=1e-12
+    )
+    # Other features or classes: a clear error, and the fitted model as it was.
+    before = model.estimator_.coefs_[0].copy()
+    with pytest.raises(ValueError, match=r"X has 63 features.*warm_start=True"):
+        model.fit(X[:, :63], y)
+    with pytest.raises(ValueError, match="differ from the fitted classes_"):
+        model.fit(X, y % 5)
+    assert model.n_iter_ == len(model.loss_curve_) == 4
+    np.testing.assert_array_equal(model.estimator_.coefs_[0], before)
+
+
 def test_parallel_sgd_moves_no_block_of_X(client, digits):
     def largest_transfer(dask_worker):
         sizes = [n for t in dask_worker.transfer_incoming_log for n in t["keys"].values()]
@@ -154,38 +196,42 @@ def test_parallel_sgd_survives_a_killed_worker(digits):
 
     from fastbp.dask import ParallelSGD
 
+    def executed(dask_worker):
+        return dask_worker.state.executed_count
+
     X_train, y_train, X_test, y_test = _split(*digits)
     params = {"hidden_layer_sizes": (32,), "learning_rate_init": 0.05, "random_state": 0}
-    serial = FastBPClassifier(max_iter=6, tol=0.0, **params).fit(X_train, y_train)
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
         dashboard_address=None,
     )  # fmt: skip
     with distributed.Client(cluster) as client:
-        model = ParallelSGD(FastBPClassifier(**params), max_iter=6, client=client)
         chunks = len(X_train) // 4 + 1
-        fitting = threading.Thread(
-            target=model.fit,
-            args=(
-                dask_array.from_array(X_train, chunks=chunks),
-                dask_array.from_array(y_train, chunks=chunks),
-            ),
-        )
+        X = dask_array.from_array(X_train, chunks=chunks)
+        y = dask_array.from_array(y_train, chunks=chunks)
+        undisturbed = ParallelSGD(FastBPClassifier(**params), max_iter=6, client=client)
+        undisturbed.fit(X, y)
+        model = ParallelSGD(FastBPClassifier(**params), max_iter=6, client=client)
+        fitting = threading.Thread(target=model.fit, args=(X, y))
+        started = sum(client.run(executed).values())
         fitting.start()
+        # Kill once the fit has run some of its rounds (2 tasks each) on the cluster.
         deadline = time.monotonic() + 120
-        while not getattr(model, "loss_curve_", None) and time.monotonic() < deadline:
+        while sum(client.run(executed).values()) < started + 16:
+            assert time.monotonic() < deadline, "the first epoch never ended"
             time.sleep(0.01)
-        assert getattr(model, "loss_curve_", None), "the first epoch never ended"
         nanny = next(iter(cluster.workers.values()))
         nanny.process.process.kill()  # the worker's process, as a crash would
-        epochs_at_kill = len(model.loss_curve_)
+        still_fitting = fitting.is_alive()
         fitting.join(timeout=120)
         assert not fitting.is_alive()
     cluster.close()
-    assert epochs_at_kill < 6  # the fit was still running
-    assert model.n_iter_ == 6
+    assert still_fitting
+    assert model.n_iter_ == len(model.loss_curve_) == 6
     assert np.isfinite(model.estimator_.coefs_[0]).all()
-    assert model.score(X_test, y_test) >= serial.score(X_test, y_test) - 0.02
+    # As accurate as the same fit without the crash (which trains on both workers to
+    # the end; after the crash one worker trains on every block).
+    assert model.score(X_test, y_test) >= undisturbed.score(X_test, y_test) - 0.02
 
 
 def test_parallel_sgd_refuses_what_it_cannot_train(client):
