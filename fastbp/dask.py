@@ -121,6 +121,10 @@ class ParallelSGD(MetaEstimatorMixin, BaseEstimator):
         """
         self._validate_params()
         client = self.client if self.client is not None else default_client()
+        with client.as_current():  # Dask's wait and compute use this client
+            return self._fit(client, X, y, classes)
+
+    def _fit(self, client, X, y, classes):
         X, y = _dask_rows(X, "X"), _dask_rows(y, "y")
         if X.ndim != 2:
             raise ValueError(f"X must be 2-dimensional, got {X.ndim} dimensions.")

@@ -11,7 +11,13 @@ import warnings
 
 import numpy as np
 
-from .accuracy import CURVE_EPOCHS, TARGET_EPOCHS, hogwild_curves, speedups_to_accuracy
+from .accuracy import (
+    CURVE_EPOCHS,
+    TARGET_EPOCHS,
+    dask_curves,
+    hogwild_curves,
+    speedups_to_accuracy,
+)
 from .timing import alternating_seconds, median_range
 from .workloads import (
     HOGWILD_EPOCHS,
@@ -67,6 +73,23 @@ def hogwild_to_accuracy(seeds, size=15_000):
         over = median_range(values)
         print(f"  speed-up to the serial accuracy after {k} epochs, over seeds: {over}x")
     return results
+
+
+def dask_to_accuracy(size=20_000):
+    """Print :func:`fastbp._bench.accuracy.dask_curves` and the speed-up of two
+    workers to the one-worker fit's accuracy after 3 epochs (issue 16's target)."""
+    print(
+        f"\nfastbp.dask.ParallelSGD, workload C's network on MNIST-shaped data "
+        f"({size:,} rows in four blocks on the workers, 2 rounds per epoch), one "
+        "epoch per warm-started fit; per epoch: test accuracy (cumulative seconds)"
+    )
+    curves = dask_curves(size=size)
+    for name, (seconds, accuracies) in curves.items():
+        epochs = " ".join(f"{a:.3f} ({t:.2f})" for t, a in zip(seconds, accuracies))
+        print(f"  {name}: {epochs}")
+    speedups = speedups_to_accuracy(curves, (3,), "1 worker", "2 workers")
+    print(f"  2 workers to the 1-worker accuracy after 3 epochs: {speedups[3]:.2f}x")
+    return curves
 
 
 def grid_search_seconds(n_jobs, backend="threading", epochs=40):
@@ -174,6 +197,13 @@ def main(rounds=5, small=False):
         print(f"  accuracy n_jobs=2 - n_jobs=1: {np.median(gap) * 100:+.2f} points")
 
         hogwild_to_accuracy(range(max(3, rounds)), 1_500 if small else 15_000)
+
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            print("\n(ParallelSGD skipped: pip install 'fastbp[dask]')")
+        else:
+            dask_to_accuracy(1_500 if small else 20_000)
 
         seconds = grid_search(max(2, rounds // 2), 3 if small else 40)
         print(
