@@ -27,7 +27,6 @@ kept up to date from ``||V - g x^T||^2 = ||V||^2 - 2 g.(V x) + ||g||^2 ||x||^2``
 whose ``V x`` and ``||x||^2`` the block already has.
 """
 
-import numpy as np
 from numba import njit
 
 from .._functions import inline_options, jit_options
@@ -183,7 +182,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
     views = example_views(structure, outs, deltas)
     first_net, _, _ = views
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
-    squared = np.zeros(1) if alpha != 0.0 else None
+    squared = buffers.squared if alpha != 0.0 else None
     zero = theta.dtype.type(0)
     one = theta.dtype.type(1)
     scale, norm = lazy_decay.start(theta, structure, alpha)

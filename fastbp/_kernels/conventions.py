@@ -158,11 +158,15 @@ class AdamRule(NamedTuple):
 
 class ExampleBuffers(NamedTuple):
     """Per-example buffers of the one-example kernel; with a leading thread axis,
-    one set per Hogwild thread (:meth:`for_thread`)."""
+    one set per Hogwild thread (:func:`fastbp._kernels.hogwild.thread_buffers`)."""
 
     outs: np.ndarray  # (n_units,): outputs o of every layer (unit_offsets)
     deltas: np.ndarray  # (n_units,): dE/dnet of every layer, same layout
     x_rows: np.ndarray  # (2, >= n_features), aligned: this example's and the next's x
+    # (>= 1,) float64: [0] sums the old squared weights of an example's step (the L2
+    # term, alpha > 0), here rather than allocated by each kernel call: Hogwild calls
+    # a kernel per run of MERGE_EXAMPLES examples.
+    squared: np.ndarray
 
     @classmethod
     def allocate(cls, layout, n_features, dtype, threads=None):
@@ -172,6 +176,7 @@ class ExampleBuffers(NamedTuple):
             aligned_rows((*lead, layout.n_units), dtype),
             aligned_rows((*lead, layout.n_units), dtype),
             aligned_rows((*lead, 2, n_features), dtype),
+            aligned_rows((*lead, 1), np.float64),
         )
 
 

@@ -6,7 +6,6 @@ example's sample weight and ``W`` the weights (biases are not penalised). With
 ``|B| = 1`` each example's step is ``lr * (s_i dE_i/dw + alpha w)``.
 """
 
-import numpy as np
 from numba import njit
 
 from .._functions import activate, derivative, example_loss, jit_options, output_delta
@@ -28,7 +27,7 @@ def _dense_kernel(plain):
 
     def epoch(examples, order, theta, structure, step, buffers, optimizer):
         X, Y, sample_weights = examples
-        outs, deltas, x_rows = buffers
+        outs, deltas, x_rows, squared_sum = buffers
         sizes, weight_offsets, _, unit_offsets, hidden_code, out_code, loss_code = structure
         n_layers = sizes.shape[0] - 1
         out_start = unit_offsets[n_layers - 1]
@@ -37,7 +36,7 @@ def _dense_kernel(plain):
         out_delta = deltas[out_start:out_stop]
         first_net = outs[unit_offsets[0] : unit_offsets[1]]
         first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
-        squared = np.zeros(1) if step.alpha != 0.0 else None
+        squared = squared_sum if step.alpha != 0.0 else None
         data_loss = 0.0
         penalty = 0.0
         n_features = sizes[0]

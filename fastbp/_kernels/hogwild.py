@@ -24,10 +24,10 @@ from .layers import copy
 # slowed down (by a noisy neighbour on a shared machine) takes fewer of them.
 HOGWILD_PARTS_PER_THREAD = 8
 
-# Examples a thread trains on its replica between two merges (measured, see
-# docs/architecture.md). The other threads' steps reach a thread's replica at most
-# this many examples late.
-MERGE_EXAMPLES = 256
+# Examples a thread trains on its replica between two merges: judged by time to
+# accuracy, not examples/s (docs/architecture.md). The other threads' steps reach a
+# thread's replica at most this many examples late.
+MERGE_EXAMPLES = 64
 
 # Rows of a thread's replicas: its own theta, and theta as of its last merge.
 REPLICA_ROWS = 2
@@ -56,8 +56,9 @@ def merge(shared, local, base):
 def thread_buffers(buffers, thread):
     """Thread ``thread``'s :class:`ExampleBuffers` of per-thread buffers."""
     return ExampleBuffers(
-        buffers.outs[thread], buffers.deltas[thread], buffers.x_rows[thread]
-    )
+        buffers.outs[thread], buffers.deltas[thread], buffers.x_rows[thread],
+        buffers.squared[thread],
+    )  # fmt: skip
 
 
 @njit(**inline_options)

@@ -111,7 +111,7 @@ def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_m
     b_start = bias_offsets[0]
     first_net, out, out_delta = example_views(structure, outs, deltas)
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
-    squared = np.zeros(1) if alpha != 0.0 else None
+    squared = buffers.squared if alpha != 0.0 else None
     one = theta.dtype.type(1)
     scale, norm = lazy_decay.start(theta, structure, alpha)
     move_first_layer(theta, structure, feature_major, True)
@@ -201,13 +201,13 @@ def sparse_optimizer_epoch(examples, order, theta, structure, step, buffers, opt
     """
     X, Y, sample_weights = examples
     data, indices, indptr = X
-    outs, deltas, x_rows = buffers
+    outs, deltas, x_rows, squared_sum = buffers
     sizes, unit_offsets = structure.sizes, structure.unit_offsets
     views = example_views(structure, outs, deltas)
     first_net, _, _ = views
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
     dense_row = x_rows[0, : sizes[0]]
-    squared = np.zeros(1) if step.alpha != 0.0 else None
+    squared = squared_sum if step.alpha != 0.0 else None
     one = theta.dtype.type(1)
     data_loss = 0.0
     penalty = 0.0
