@@ -163,11 +163,18 @@ def _train_a_little(X, y, classes):
 
 
 def _persisted(client, X, y, wait):
-    """X and y as dask arrays of four row blocks, computed on ``client``'s workers."""
+    """X as a dask array of four row blocks, each sent to a worker as it is
+    (``scatter`` spreads them over the workers), not inside the task graph; y (small)
+    in the graph, in the same blocks."""
     import dask.array as da
 
     rows = -(-len(X) // 4)
-    X, y = client.persist([da.from_array(X, chunks=(rows, -1)), da.from_array(y, rows)])
+    blocks = [X[start : start + rows] for start in range(0, len(X), rows)]
+    parts = client.scatter(blocks)
     with client.as_current():
-        wait([X, y])
-    return X, y
+        wait(parts)
+    X = da.concatenate([
+        da.from_delayed(part, shape=block.shape, dtype=block.dtype)
+        for part, block in zip(parts, blocks)
+    ])  # fmt: skip
+    return X, da.from_array(y, chunks=rows)
