@@ -1,5 +1,6 @@
-"""Time to accuracy, epoch by epoch: fastbp next to scikit-learn's MLP on digits, and
-Hogwild's two threads next to one on workload C's network.
+"""Time to accuracy, epoch by epoch: fastbp next to scikit-learn's MLP on digits,
+Hogwild's two threads next to one and ParallelSGD's two Dask workers next to one on
+workload C's network.
 
 Each gives ``curves``, ``{name: (seconds, accuracies)}`` (cumulative training time and
 test accuracy after each epoch), the form :func:`fastbp.plot.time_to_accuracy` draws.
@@ -116,9 +117,9 @@ def dask_curves(epochs=CURVE_EPOCHS, size=20_000, rounds_per_epoch=2, seed=0):
     epochs 1.38x and 1.51x sooner in two runs, with 2 1.69x (README).
 
     Both clusters run at once, idle in turn: one epoch (a warm-started ``fit``) on
-    one, then on the other, in alternating order. The MNIST-shaped rows are put on
-    the workers (``persist``, four blocks) before the clock starts, as data already
-    spread over a cluster is. Returns ``curves`` keyed ``"1 worker"`` and
+    one, then on the other, in alternating order. The MNIST-shaped rows are sent to
+    the workers (four blocks, :func:`_persisted`) before the clock starts, as data
+    already spread over a cluster is. Returns ``curves`` keyed ``"1 worker"`` and
     ``"2 workers"``.
     """
     from distributed import Client, LocalCluster, wait
