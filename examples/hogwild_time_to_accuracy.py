@@ -21,16 +21,16 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from fastbp import plot
-from fastbp._bench.accuracy import hogwild_curves, speedups_to_accuracy
+from fastbp._bench.accuracy import curve_line, hogwild_curves, speedups_to_accuracy
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 target = sys.argv[1] if len(sys.argv) > 1 else "hogwild_time_to_accuracy.png"
 
 with threadpool_limits(1):  # only the threads being compared use the second core
     curves = hogwild_curves(seed=0)
-for name, (seconds, accuracies) in curves.items():
-    epochs = "  ".join(f"{a:.3f} ({t:.2f} s)" for t, a in zip(seconds, accuracies))
-    print(f"{name}: {epochs}")
+print("test accuracy (cumulative training seconds) after each epoch")
+for name, curve in curves.items():
+    print(f"{name}: {curve_line(curve)}")
 for epochs, speedup in speedups_to_accuracy(curves).items():
     never = f"not within {len(curves['n_jobs=2'][0])} epochs"
     reached = f"{speedup:.2f}x sooner" if speedup else never

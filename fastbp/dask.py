@@ -262,8 +262,10 @@ def _train_span(model, blocks, span, fit_params):
 def _average(models, weights):
     """The first model with the examples-weighted mean of every model's weights
     and optimiser state arrays (those shaped like the weights)."""
-    weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
     result = models[0]
+    if len(models) == 1:  # one worker: nothing to average
+        return result
+    weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
     theta = sum(w * m._theta.astype(np.float64) for w, m in zip(weights, models))
     result._theta[:] = theta
     state = result.__dict__.get("_optimizer_state")

@@ -7,6 +7,7 @@ test accuracy after each epoch), the form :func:`fastbp.plot.time_to_accuracy` d
 """
 
 import time
+from functools import partial
 
 import numpy as np
 
@@ -70,20 +71,36 @@ def hogwild_curves(seed, epochs=CURVE_EPOCHS, size=15_000, warm_up=500):
     """
     (X, y), (X_test, y_test) = mnist_shaped(size, size // 3)
     classes = np.unique(y)
-    models = {n: hogwild_model(n, random_state=seed) for n in (1, 2)}
+    models = {f"n_jobs={n}": hogwild_model(n, random_state=seed) for n in (1, 2)}
     for model in models.values():
         model.partial_fit(X[:warm_up], y[:warm_up], classes=classes)
-    elapsed = {n: 0.0 for n in models}
-    seconds = {n: [] for n in models}
-    accuracies = {n: [] for n in models}
+    return _interleaved_curves(
+        {name: partial(model.partial_fit, X, y) for name, model in models.items()},
+        lambda name: models[name].score(X_test, y_test),
+        epochs,
+    )
+
+
+def _interleaved_curves(epoch_fits, score, epochs):
+    """``curves`` of ``epochs`` rounds: each round runs every one of ``epoch_fits``
+    (name -> one epoch of training) once, timed, in alternating order (so that each
+    follows the other as often), then ``score(name)``, not timed."""
+    names = list(epoch_fits)
+    elapsed = dict.fromkeys(names, 0.0)
+    curves = {name: ([], []) for name in names}
     for epoch in range(epochs):
-        for n in (1, 2) if epoch % 2 == 0 else (2, 1):
+        for name in names if epoch % 2 == 0 else names[::-1]:
             started = time.perf_counter()
-            models[n].partial_fit(X, y)
-            elapsed[n] += time.perf_counter() - started
-            seconds[n].append(elapsed[n])
-            accuracies[n].append(models[n].score(X_test, y_test))
-    return {f"n_jobs={n}": (np.array(seconds[n]), np.array(accuracies[n])) for n in models}
+            epoch_fits[name]()
+            elapsed[name] += time.perf_counter() - started
+            curves[name][0].append(elapsed[name])
+            curves[name][1].append(score(name))
+    return {name: (np.array(s), np.array(a)) for name, (s, a) in curves.items()}
+
+
+def curve_line(curve):
+    """``curve = (seconds, accuracies)`` as text: ``accuracy (seconds)`` per epoch."""
+    return " ".join(f"{a:.3f} ({t:.2f})" for t, a in zip(*curve))
 
 
 def seconds_to_reach(curve, accuracy):
@@ -143,20 +160,15 @@ def dask_curves(epochs=CURVE_EPOCHS, size=20_000, rounds_per_epoch=2, seed=0):
             )  # fmt: skip
             # Compile, or load, the kernels on every worker.
             client.run(_train_a_little, X[:16], y[:16], np.unique(y))
-        elapsed = {name: 0.0 for name in models}
-        curves = {name: ([], []) for name in models}
-        for epoch in range(epochs):
-            for name in list(models)[:: 1 if epoch % 2 == 0 else -1]:
-                started = time.perf_counter()
-                models[name].fit(*data[name])
-                elapsed[name] += time.perf_counter() - started
-                curves[name][0].append(elapsed[name])
-                curves[name][1].append(models[name].score(X_test, y_test))
+        return _interleaved_curves(
+            {name: partial(model.fit, *data[name]) for name, model in models.items()},
+            lambda name: models[name].score(X_test, y_test),
+            epochs,
+        )
     finally:
         for name in clients:
             clients[name].close()
             clusters[name].close()
-    return {name: (np.array(t), np.array(a)) for name, (t, a) in curves.items()}
 
 
 def _train_a_little(X, y, classes):

@@ -14,6 +14,7 @@ import numpy as np
 from .accuracy import (
     CURVE_EPOCHS,
     TARGET_EPOCHS,
+    curve_line,
     dask_curves,
     hogwild_curves,
     speedups_to_accuracy,
@@ -60,9 +61,8 @@ def hogwild_to_accuracy(seeds, size=15_000):
     for seed in seeds:
         curves = hogwild_curves(seed, size=size)
         speedups = speedups_to_accuracy(curves)
-        for name, (seconds, accuracies) in curves.items():
-            epochs = " ".join(f"{a:.3f} ({t:.2f})" for t, a in zip(seconds, accuracies))
-            print(f"  seed {seed} {name}: {epochs}")
+        for name, curve in curves.items():
+            print(f"  seed {seed} {name}: {curve_line(curve)}")
         gap = 100 * (curves["n_jobs=2"][1][-1] - curves["n_jobs=1"][1][-1])
         reached = ", ".join(f"{k} epochs {v:.2f}x" for k, v in speedups.items())
         final = f"after {CURVE_EPOCHS}: {gap:+.2f} points"
@@ -84,9 +84,8 @@ def dask_to_accuracy(size=20_000):
         "epoch per warm-started fit; per epoch: test accuracy (cumulative seconds)"
     )
     curves = dask_curves(size=size)
-    for name, (seconds, accuracies) in curves.items():
-        epochs = " ".join(f"{a:.3f} ({t:.2f})" for t, a in zip(seconds, accuracies))
-        print(f"  {name}: {epochs}")
+    for name, curve in curves.items():
+        print(f"  {name}: {curve_line(curve)}")
     speedups = speedups_to_accuracy(curves, (3,), "1 worker", "2 workers")
     print(f"  2 workers to the 1-worker accuracy after 3 epochs: {speedups[3]:.2f}x")
     return curves
