@@ -31,6 +31,7 @@ from numba import njit
 
 from .._functions import inline_options, jit_options
 from . import lazy_decay
+from .borrowed import borrowed
 from .conventions import BLOCK
 from .layers import copy
 from .rules import sgd_update
@@ -165,9 +166,13 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
     ``step.decay`` must be at least ``SMALLEST_BLOCK_DECAY``. Returns
     ``(data_loss, penalty)`` as ``sgd_epoch``.
     """
-    X, Y, sample_weights = examples
+    # Views without reference counts: the per-example slices take none.
+    theta = borrowed(theta)
+    structure = borrowed(structure)
+    buffers = borrowed(buffers)
+    X, Y, sample_weights = borrowed(examples)
     outs, deltas = buffers.outs, buffers.deltas
-    x_blocks, products, pending, gram, current = blocks
+    x_blocks, products, pending, gram, current = borrowed(blocks)
     learning_rate, decay, alpha = step.learning_rate, step.decay, step.alpha
     sizes, weight_offsets, bias_offsets, unit_offsets = (
         structure.sizes,

@@ -9,6 +9,7 @@ example's sample weight and ``W`` the weights (biases are not penalised). With
 from numba import njit
 
 from .._functions import activate, derivative, example_loss, jit_options, output_delta
+from .borrowed import borrowed
 from .layers import copy, forward_layer, sgd_parameters, update_layer
 from .prefetch import PREFETCH_AHEAD, prefetch_example
 from .rules import begin_update
@@ -26,8 +27,12 @@ def _dense_kernel(plain):
     """
 
     def epoch(examples, order, theta, structure, step, buffers, optimizer):
-        X, Y, sample_weights = examples
-        outs, deltas, x_rows, squared_sum = buffers
+        # Views without reference counts: the per-example slices take none.
+        theta = borrowed(theta)
+        structure = borrowed(structure)
+        optimizer = borrowed(optimizer)
+        X, Y, sample_weights = borrowed(examples)
+        outs, deltas, x_rows, squared_sum = borrowed(buffers)
         sizes, weight_offsets, _, unit_offsets, hidden_code, out_code, loss_code = structure
         n_layers = sizes.shape[0] - 1
         out_start = unit_offsets[n_layers - 1]

@@ -5,6 +5,7 @@ from numba import njit
 
 from .._functions import activate, example_loss, inline_options, jit_options, output_delta
 from . import lazy_decay
+from .borrowed import borrowed
 from .layers import update_layer
 from .rules import begin_update, sgd_update
 from .step import (
@@ -98,7 +99,12 @@ def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_m
     ``buffers`` are :class:`ExampleBuffers` (``x_rows`` unused). Returns
     ``(data_loss, penalty)`` as ``sgd_epoch``.
     """
-    X, Y, sample_weights = examples
+    # Views without reference counts: the per-example slices take none.
+    theta = borrowed(theta)
+    structure = borrowed(structure)
+    buffers = borrowed(buffers)
+    feature_major = borrowed(feature_major)
+    X, Y, sample_weights = borrowed(examples)
     data, indices, indptr = X
     outs, deltas = buffers.outs, buffers.deltas
     by_feature = feature_major.weights
@@ -199,9 +205,13 @@ def sparse_optimizer_epoch(examples, order, theta, structure, step, buffers, opt
     into ``buffers.x_rows[0]`` (zeros, left zero on return) and the dense step
     runs on theta. Returns ``(data_loss, penalty)`` as ``sgd_epoch``.
     """
-    X, Y, sample_weights = examples
+    # Views without reference counts: the per-example slices take none.
+    theta = borrowed(theta)
+    structure = borrowed(structure)
+    optimizer = borrowed(optimizer)
+    X, Y, sample_weights = borrowed(examples)
     data, indices, indptr = X
-    outs, deltas, x_rows, squared_sum = buffers
+    outs, deltas, x_rows, squared_sum = borrowed(buffers)
     sizes, unit_offsets = structure.sizes, structure.unit_offsets
     views = example_views(structure, outs, deltas)
     first_net, _, _ = views
