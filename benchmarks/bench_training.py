@@ -81,6 +81,42 @@ class RatioToSklearn:
     track_time_ratio.unit = "fastbp/sklearn"
 
 
+class FloorRatio:
+    """fastbp's ``fit`` time / the plain Numba loop's (``fastbp/_bench/floor.py``) on
+    the same examples and epochs, one thread (the speed issue's target: 1.3x)."""
+
+    params = (["A", "B", "D"], ["float64", "float32"])
+    param_names = ["workload", "dtype"]
+    timeout = 600
+
+    def setup(self, name, dtype):
+        from fastbp._bench.floor import floor_fit
+        from fastbp._bench.workloads import EPOCHS
+
+        X, y, hidden, loss = workload(name)
+        self.X, self.y = X.astype(dtype), y
+        self.model = fastbp_model(hidden, loss, 1, max_iter=EPOCHS[name], tol=0.0)
+        self.model.fit(self.X[:400], y[:400])  # compiles, or loads from the cache
+        floor_fit(self.model, self.X[:400], y[:400], 1)()
+        self.floor = floor_fit(self.model, self.X, y, EPOCHS[name])
+        self.limits = threadpool_limits(1)
+
+    def teardown(self, *args):
+        self.limits.restore_original_limits()
+
+    def track_time_ratio(self, *args):
+        ratios = []
+        for _ in range(3):  # interleaved rounds; the median resists a noisy neighbour
+            start = time.perf_counter()
+            self.model.fit(self.X, self.y)
+            middle = time.perf_counter()
+            self.floor()
+            ratios.append((middle - start) / (time.perf_counter() - middle))
+        return float(np.median(ratios))
+
+    track_time_ratio.unit = "fastbp/floor"
+
+
 class Predict:
     """Batched prediction on workload C."""
 

@@ -7,6 +7,10 @@ them all up front. Each variant is a tiny fit (and predict) of the estimator set
 that selects it, so exactly the signatures real fits use are compiled.
 """
 
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 
@@ -63,6 +67,46 @@ def compile_variant(params, kind, dtype):
         warnings.simplefilter("ignore")
         FastBPClassifier(**settings).fit(X, y).predict_proba(X)
     return tuple(jit)
+
+
+# Run in a fresh interpreter by first_compile_seconds (arguments: variant, dtype).
+_FIRST_COMPILE = """
+import sys
+from fastbp._compile import VARIANTS, compile_variant
+settings = {name: (params, kind) for name, params, kind in VARIANTS}
+name, dtype = sys.argv[1:3]
+first = VARIANTS[0][0]
+if name != first:  # Numba's own start-up, and the kernels every variant shares
+    compile_variant(*settings[first], dtype)
+print(compile_variant(*settings[name], dtype)[0])
+"""
+
+
+def first_compile_seconds(name, dtype="float64"):
+    """Seconds variant ``name`` compiles for on its first use: in a fresh interpreter
+    with an empty Numba cache, after the per-example SGD variant (which carries
+    Numba's own start-up and the kernels every fit uses, such as prediction).
+
+    Parameters
+    ----------
+    name : str
+        A variant's name in :data:`VARIANTS`.
+    dtype : {"float64", "float32"}, default="float64"
+
+    Returns
+    -------
+    seconds : float
+        The time Numba held its compiler lock during that variant's fit and predict.
+    """
+    if name not in {variant for variant, _, _ in VARIANTS}:
+        raise ValueError(f"unknown variant {name!r}; the variants are in VARIANTS")
+    with tempfile.TemporaryDirectory() as cache:
+        done = subprocess.run(
+            [sys.executable, "-c", _FIRST_COMPILE, name, dtype],
+            env=dict(os.environ, NUMBA_CACHE_DIR=cache),
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    return float(done.stdout.split()[-1])
 
 
 def main(dtypes=DTYPES):

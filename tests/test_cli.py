@@ -189,3 +189,10 @@ def test_compile_variants_are_distinct_settings_over_every_data_kind():
     assert len(set(settings)) == len(settings)
     kinds = {kind for _, _, kind in VARIANTS}
     assert kinds == {"dense", "wide", "sparse"}
+
+
+def test_first_compile_seconds_names_the_variants_it_knows():
+    from fastbp._compile import first_compile_seconds
+
+    with pytest.raises(ValueError, match=r"unknown variant 'per-example sgd'.*VARIANTS"):
+        first_compile_seconds("per-example sgd")
