@@ -105,14 +105,11 @@ class FloorRatio:
         self.limits.restore_original_limits()
 
     def track_time_ratio(self, *args):
-        ratios = []
-        for _ in range(3):  # interleaved rounds; the median resists a noisy neighbour
-            start = time.perf_counter()
-            self.model.fit(self.X, self.y)
-            middle = time.perf_counter()
-            self.floor()
-            ratios.append((middle - start) / (time.perf_counter() - middle))
-        return float(np.median(ratios))
+        from fastbp._bench.timing import alternating_seconds
+
+        fit = lambda: self.model.fit(self.X, self.y)  # noqa: E731
+        fastbp, floor = alternating_seconds([fit, self.floor], 3)
+        return float(np.median(np.array(fastbp) / np.array(floor)))
 
     track_time_ratio.unit = "fastbp/floor"
 
