@@ -123,6 +123,51 @@ def example_loss(loss_code, out_code, out, target):
     return total
 
 
+# A running product of likelihoods is folded into the loss sum (one log) before it
+# could leave float64's normal range: each factor is at least float32's eps.
+SMALLEST_LIKELIHOOD = 1e-250
+
+
+@njit(**inline_options)
+def add_example_loss(loss_code, out_code, out, target, weight, losses):
+    """One example's weighted loss added to the running ``losses``, a pair
+    ``(total, likelihood)`` that starts at ``(0.0, 1.0)``.
+
+    The loss so far is ``total - log(likelihood)`` (:func:`loss_sum`): a log-loss
+    example with 0/1 targets and unit weight multiplies its clipped probabilities
+    into ``likelihood`` (float64), so a log is taken once per many examples, not
+    once per example (docs/architecture.md); any other example adds ``weight *
+    example_loss`` to ``total``. Returns the new pair.
+    """
+    total, likelihood = losses
+    if loss_code == LOG_LOSS and weight == 1.0:
+        eps = np.finfo(out.dtype).eps
+        for k in range(out.shape[0]):
+            t = target[k]
+            o = min(max(out[k], eps), 1.0 - eps)
+            if t == 1.0 or t == 0.0:
+                if out_code == LOGISTIC:
+                    likelihood *= o if t == 1.0 else 1.0 - o
+                elif t == 1.0:
+                    likelihood *= o
+                if likelihood < SMALLEST_LIKELIHOOD:
+                    total -= np.log(likelihood)
+                    likelihood = 1.0
+            else:
+                total -= t * np.log(o)
+                if out_code == LOGISTIC:
+                    total -= (1.0 - t) * np.log(1.0 - o)
+        return total, likelihood
+    return total + weight * example_loss(loss_code, out_code, out, target), likelihood
+
+
+@njit(**inline_options)
+def loss_sum(losses):
+    """The summed loss of a running ``(total, likelihood)`` (:func:`add_example_loss`)."""
+    total, likelihood = losses
+    return total - np.log(likelihood)
+
+
 @njit(**inline_options)
 def output_delta(loss_code, out_code, out, target, weight, delta):
     """dE/dnet at the output layer, times the example's weight, into ``delta``.

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 from numba import njit
@@ -95,3 +97,66 @@ def test_activate_rows_applies_to_each_row(name):
     rows = run_activate_rows(F.ACTIVATIONS[name], np.vstack([NET, NET[::-1]]))
     np.testing.assert_allclose(rows[0], EXPECTED[name], rtol=1e-14, atol=1e-300)
     np.testing.assert_allclose(rows[1], EXPECTED[name][::-1], rtol=1e-14, atol=1e-300)
+
+
+@njit(cache=False)
+def run_loss_sum(loss_code, out_code, outs, targets, weights):
+    losses = (0.0, 1.0)
+    for i in range(outs.shape[0]):
+        losses = F.add_example_loss(
+            loss_code, out_code, outs[i], targets[i], weights[i], losses
+        )
+    return F.loss_sum(losses)
+
+
+@njit(cache=False)
+def run_loss_terms(loss_code, out_code, outs, targets, weights):
+    terms = np.empty(outs.shape[0])
+    for i in range(outs.shape[0]):
+        terms[i] = weights[i] * F.example_loss(loss_code, out_code, outs[i], targets[i])
+    return terms
+
+
+def loss_cases(rng, n, dtype):
+    """(name, loss code, out code, outs, targets, weights) the kernels meet."""
+    logits = rng.normal(scale=6.0, size=(n, 3))
+    binary = expit(logits[:, :1])
+    binary[:3] = [[0.0], [1.0], [1e-300]]  # saturated: clipped to [eps, 1 - eps]
+    labels = rng.integers(0, 2, size=(n, 3)).astype(float)
+    one_hot = np.eye(3)[rng.integers(0, 3, n)]
+    ones = np.ones(n)
+    weights = rng.uniform(0.0, 3.0, n)
+    weights[::2] = 1.0
+    soft = rng.uniform(size=(n, 1))
+    soft[::3] = np.round(soft[::3])
+    counts = rng.poisson(2.0, size=(n, 3)).astype(float)
+    cases = [
+        ("binary", F.LOG_LOSS, F.LOGISTIC, binary, labels[:, :1], ones),
+        ("multilabel", F.LOG_LOSS, F.LOGISTIC, expit(logits), labels, ones),
+        ("softmax", F.LOG_LOSS, F.SOFTMAX, softmax(logits, axis=1), one_hot, ones),
+        ("weighted", F.LOG_LOSS, F.SOFTMAX, softmax(logits, axis=1), one_hot, weights),
+        ("soft targets", F.LOG_LOSS, F.LOGISTIC, binary, soft, weights),
+        ("squared error", F.SQUARED_ERROR, F.IDENTITY, logits, labels, weights),
+        ("poisson", F.POISSON, F.EXP, np.exp(logits), counts, weights),
+    ]
+    return [
+        (name, loss, out, o.astype(dtype), t.astype(dtype), s.astype(dtype))
+        for name, loss, out, o, t, s in cases
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_running_loss_sum_equals_the_sum_of_example_losses(dtype):
+    # 5,000 examples: the log-loss's running likelihood falls below
+    # SMALLEST_LIKELIHOOD and is folded into the total several times.
+    rng = np.random.default_rng(3)
+    for name, loss, out, o, t, s in loss_cases(rng, 5000, dtype):
+        terms = run_loss_terms(loss, out, o, t, s)
+        assert np.all(np.isfinite(terms)), name
+        assert run_loss_sum(loss, out, o, t, s) == pytest.approx(
+            math.fsum(terms), rel=1e-12 if dtype == np.float64 else 1e-6
+        ), name
+    # The fold happened: the binary case alone loses far more than
+    # -log(SMALLEST_LIKELIHOOD) nats.
+    name, loss, out, o, t, s = loss_cases(rng, 5000, dtype)[0]
+    assert run_loss_sum(loss, out, o, t, s) > 5 * -np.log(F.SMALLEST_LIKELIHOOD)

@@ -29,7 +29,7 @@ whose ``V x`` and ``||x||^2`` the block already has.
 
 from numba import njit
 
-from .._functions import inline_options, jit_options
+from .._functions import inline_options, jit_options, loss_sum
 from . import lazy_decay
 from .borrowed import borrowed
 from .conventions import BLOCK
@@ -191,12 +191,12 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
     zero = theta.dtype.type(0)
     one = theta.dtype.type(1)
     scale, norm = lazy_decay.start(theta, structure, alpha)
-    data_loss = 0.0
+    losses = (0.0, 1.0)  # (total, likelihood): _functions.add_example_loss
     penalty = 0.0
     n_examples = order.shape[0]
     n_blocks = -(-n_examples // BLOCK)
     if n_blocks == 0:
-        return data_loss, penalty
+        return 0.0, penalty
     # The first block's products: a pass that applies no update.
     load_block(X, order, 0, n_examples, x_blocks[0], n_in)
     for m in range(BLOCK):
@@ -219,9 +219,9 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
                 first_net[j] = biases[j] + scale * q
             if squared is not None:
                 squared[0] = scale * scale * norm
-            data_loss += above_first_layer(
+            losses = above_first_layer(
                 theta, structure, outs, deltas, views, Y[i], sample_weights[i], step,
-                squared, None,
+                squared, None, losses,
             )  # fmt: skip
             for j in range(n_out):
                 biases[j] = sgd_update(biases[j], one, learning_rate * first_delta[j])
@@ -251,4 +251,4 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
             scale, norm = lazy_decay.fold(theta, structure, scale, norm, None)
     if scale != one:
         lazy_decay.fold(theta, structure, scale, norm, None)
-    return data_loss, penalty
+    return loss_sum(losses), penalty

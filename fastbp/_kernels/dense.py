@@ -8,7 +8,15 @@ example's sample weight and ``W`` the weights (biases are not penalised). With
 
 from numba import njit
 
-from .._functions import activate, derivative, example_loss, jit_options, output_delta
+from .._functions import (
+    activate,
+    add_example_loss,
+    derivative,
+    example_loss,
+    jit_options,
+    loss_sum,
+    output_delta,
+)
 from .borrowed import borrowed
 from .layers import copy, forward_layer, sgd_parameters, update_layer
 from .prefetch import PREFETCH_AHEAD, prefetch_example
@@ -42,7 +50,7 @@ def _dense_kernel(plain):
         first_net = outs[unit_offsets[0] : unit_offsets[1]]
         first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
         squared = squared_sum if step.alpha != 0.0 else None
-        data_loss = 0.0
+        losses = (0.0, 1.0)  # (total, likelihood): _functions.add_example_loss
         penalty = 0.0
         n_features = sizes[0]
         n_examples = order.shape[0]
@@ -70,7 +78,7 @@ def _dense_kernel(plain):
                     )
                     forward_layer(theta, structure, layer, inputs, outs)
                 activate(out_code if layer == n_layers - 1 else hidden_code, net)
-            data_loss += weight * example_loss(loss_code, out_code, out, target)
+            losses = add_example_loss(loss_code, out_code, out, target, weight, losses)
             output_delta(loss_code, out_code, out, target, weight, out_delta)
 
             # Backward and update, last layer first: the step above the first layer
@@ -113,7 +121,7 @@ def _dense_kernel(plain):
                 )  # fmt: skip
             if squared is not None:
                 penalty += 0.5 * step.alpha * squared[0]
-        return data_loss, penalty
+        return loss_sum(losses), penalty
 
     epoch.__qualname__ = "sgd_epoch" if plain else "optimizer_epoch"
     return epoch

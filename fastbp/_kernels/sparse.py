@@ -3,7 +3,14 @@
 import numpy as np
 from numba import njit
 
-from .._functions import activate, example_loss, inline_options, jit_options, output_delta
+from .._functions import (
+    activate,
+    add_example_loss,
+    inline_options,
+    jit_options,
+    loss_sum,
+    output_delta,
+)
 from . import lazy_decay
 from .borrowed import borrowed
 from .layers import update_layer
@@ -121,7 +128,7 @@ def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_m
     one = theta.dtype.type(1)
     scale, norm = lazy_decay.start(theta, structure, alpha)
     move_first_layer(theta, structure, feature_major, True)
-    data_loss = 0.0
+    losses = (0.0, 1.0)  # (total, likelihood): _functions.add_example_loss
     penalty = 0.0
     for position in range(order.shape[0]):
         i = order[position]
@@ -151,7 +158,7 @@ def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_m
         activate(out_code if n_layers == 1 else hidden_code, first_net)
         if n_layers > 1:
             forward_above_first_call(theta, structure, outs)
-        data_loss += weight * example_loss(loss_code, out_code, out, target)
+        losses = add_example_loss(loss_code, out_code, out, target, weight, losses)
         output_delta(loss_code, out_code, out, target, weight, out_delta)
         if n_layers > 1:
             backward_above_first_call(theta, structure, outs, deltas, step, squared, None)
@@ -192,7 +199,7 @@ def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_m
     if scale != one:
         lazy_decay.fold(theta, structure, scale, norm, by_feature)
     move_first_layer(theta, structure, feature_major, False)
-    return data_loss, penalty
+    return loss_sum(losses), penalty
 
 
 @njit(**jit_options)
@@ -219,7 +226,7 @@ def sparse_optimizer_epoch(examples, order, theta, structure, step, buffers, opt
     dense_row = x_rows[0, : sizes[0]]
     squared = squared_sum if step.alpha != 0.0 else None
     one = theta.dtype.type(1)
-    data_loss = 0.0
+    losses = (0.0, 1.0)  # (total, likelihood): _functions.add_example_loss
     penalty = 0.0
     for i in order:
         start, stop = indptr[i], indptr[i + 1]
@@ -227,9 +234,9 @@ def sparse_optimizer_epoch(examples, order, theta, structure, step, buffers, opt
         begin_update(optimizer)
         if squared is not None:
             squared[0] = 0.0
-        data_loss += above_first_layer(
+        losses = above_first_layer(
             theta, structure, outs, deltas, views, Y[i], sample_weights[i], step,
-            squared, optimizer,
+            squared, optimizer, losses,
         )  # fmt: skip
         for k in range(start, stop):
             dense_row[indices[k]] += data[k]
@@ -241,4 +248,4 @@ def sparse_optimizer_epoch(examples, order, theta, structure, step, buffers, opt
             dense_row[indices[k]] = 0.0
         if squared is not None:
             penalty += 0.5 * step.alpha * squared[0]
-    return data_loss, penalty
+    return loss_sum(losses), penalty

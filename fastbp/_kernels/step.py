@@ -11,8 +11,8 @@ from numba import njit
 
 from .._functions import (
     activate,
+    add_example_loss,
     derivative,
-    example_loss,
     inline_options,
     jit_options,
     output_delta,
@@ -78,9 +78,11 @@ def backward_above_first(theta, structure, outs, deltas, step, squared, optimize
 
 @njit(**inline_options)
 def above_first_layer(
-    theta, structure, outs, deltas, views, target, weight, step, squared, optimizer
+    theta, structure, outs, deltas, views, target, weight, step, squared, optimizer, losses
 ):
-    """One example's step above the first layer's weights; returns its weighted loss.
+    """One example's step above the first layer's weights; returns the running
+    ``losses`` (``(total, likelihood)``, :func:`fastbp._functions.add_example_loss`)
+    with its weighted loss added.
 
     Given the first layer's net inputs in ``outs``: activates them, runs the forward
     pass through the other layers, computes the output delta, and back-propagates
@@ -94,10 +96,10 @@ def above_first_layer(
     first_net, out, out_delta = views
     activate(out_code if n_layers == 1 else hidden_code, first_net)
     forward_above_first(theta, structure, outs)
-    loss = weight * example_loss(loss_code, out_code, out, target)
+    losses = add_example_loss(loss_code, out_code, out, target, weight, losses)
     output_delta(loss_code, out_code, out, target, weight, out_delta)
     backward_above_first(theta, structure, outs, deltas, step, squared, optimizer)
-    return loss
+    return losses
 
 
 # The same two functions compiled as calls, not inlined: for a kernel whose
