@@ -166,8 +166,9 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
             first_pass = not self.__sklearn_is_fitted__() or (
                 not self.warm_start and not incremental
             )
-            X, y = self._validated_X_y(X, y, first_pass, incremental)
-            with non_finite_X_reported(self, X, deferred=incremental):
+            deferred = self._finiteness_deferred(incremental)
+            X, y = self._validated_X_y(X, y, first_pass, deferred)
+            with non_finite_X_reported(self, X, deferred):
                 self._fit_transaction(X, y, sample_weight, first_pass, incremental, classes)
         except BaseException as error:
             if not (isinstance(error, TrainingDiverged) and error.kept_epochs):
@@ -309,9 +310,16 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
             return min(200, n_samples)
         return self.batch_size
 
-    def _validated_X_y(self, X, y, first_pass, incremental):
-        """``(X, y)`` validated, X as the kernels take it. ``partial_fit`` leaves X's
-        finiteness to :func:`fastbp._finite.non_finite_X_reported`."""
+    def _finiteness_deferred(self, incremental):
+        """True when X's finiteness is left to the weights the kernels write
+        (:func:`fastbp._finite.non_finite_X_reported`): a stochastic solver trains on
+        every row of X, unless early stopping holds some out; L-BFGS may stop at a
+        non-finite loss with finite weights."""
+        return self.solver != "lbfgs" and (incremental or not self.early_stopping)
+
+    def _validated_X_y(self, X, y, first_pass, deferred):
+        """``(X, y)`` validated, X as the kernels take it; with ``deferred``, without
+        X's finiteness check (:meth:`_finiteness_deferred`)."""
         if not first_pass:
             dtype = self._theta.dtype
         elif self._input_dtype is not None:
@@ -328,7 +336,7 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
             accept_sparse="csr",
             multi_output=True,
             y_numeric=not self._is_classifier,
-            ensure_all_finite=not incremental,
+            ensure_all_finite=not deferred,
         )
         return X, y
 

@@ -1,4 +1,5 @@
-"""Finiteness of X in ``partial_fit``, checked by the weights the kernels write."""
+"""Finiteness of X in ``partial_fit`` and ``fit``, checked by the weights the kernels
+write."""
 
 from contextlib import contextmanager
 
@@ -9,9 +10,10 @@ from sklearn.utils.validation import check_array
 def non_finite_X_reported(estimator, X, deferred):
     """Raise scikit-learn's error for a NaN or infinite ``X`` if the block fails.
 
-    With ``deferred``, ``X`` was validated without its finiteness check, which reads
-    all of X again on every ``partial_fit`` call (a third of an epoch of the delta
-    rule on 100 features; docs/architecture.md). Every kernel multiplies each value
+    With ``deferred``, ``X`` was validated without its finiteness check, a pass over
+    all of X on every call (a third of an epoch of the delta rule on 100 features;
+    docs/architecture.md); the stochastic solvers defer it whenever they train on
+    every row (``_BaseFastBP._finiteness_deferred``). Every kernel multiplies each value
     it reads by a weight update's factor, so a NaN or infinite value leaves NaN or
     infinite weights (``0 * inf`` is NaN too) and the divergence guard fails the
     call. Any failure in the block is therefore first checked against X: if X is not

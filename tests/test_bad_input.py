@@ -108,6 +108,57 @@ def test_partial_fit_refuses_non_finite_X_as_sklearn_does(cls, model, bad, layou
     assert not hasattr(new, "n_iter_")
 
 
+FIT_MODELS = {
+    **PARTIAL_FIT_MODELS,
+    "block kernel": lambda cls: cls(hidden_layer_sizes=(3000,), random_state=0),
+    "two threads": lambda cls: cls(hidden_layer_sizes=(5,), n_jobs=2, random_state=0),
+    "early stopping": lambda cls: cls(
+        hidden_layer_sizes=(5,), early_stopping=True, random_state=0
+    ),
+    "lbfgs": lambda cls: cls(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0),
+}
+
+
+@pytest.mark.parametrize("cls", [FastBPClassifier, FastBPRegressor])
+@pytest.mark.parametrize("model", list(FIT_MODELS))
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("layout", ["dense", "float32", "csr", "zero weight"])
+def test_fit_refuses_non_finite_X_as_sklearn_does(cls, model, bad, layout):
+    # fit leaves X's finiteness to the kernels too when it trains on every row
+    # (not with early stopping's held-out rows, nor L-BFGS): the same error must
+    # come out of every kernel family, the fitted model intact.
+    from scipy import sparse
+
+    y = Y_CLASS if cls is FastBPClassifier else Y_REG
+    est = FIT_MODELS[model](cls).set_params(max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # early stopping's tiny validation set
+        est.fit(X, y)
+    before = state(est)
+    X_bad = X.astype(np.float32) if layout == "float32" else X.copy()
+    X_bad[7, 2] = bad
+    if layout == "csr":
+        X_bad = sparse.csr_matrix(X_bad)
+    weights = np.ones(len(y))
+    if layout == "zero weight":
+        weights[7] = 0.0
+    with pytest.raises(ValueError, match=r"^Input X contains (NaN|infinity)"):
+        est.fit(X_bad, y, sample_weight=weights)
+    assert_unchanged(est, before)
+    new = FIT_MODELS[model](cls)
+    with pytest.raises(ValueError, match=r"^Input X contains (NaN|infinity)"):
+        new.fit(X_bad, y)
+    assert not hasattr(new, "n_iter_")
+
+
+def test_fit_defers_the_finiteness_pass_only_where_every_row_trains():
+    est = FastBPClassifier()
+    assert est._finiteness_deferred(incremental=False)
+    assert not est.set_params(early_stopping=True)._finiteness_deferred(False)
+    assert est._finiteness_deferred(incremental=True)
+    assert not est.set_params(solver="lbfgs")._finiteness_deferred(False)
+
+
 def test_partial_fit_reports_non_finite_X_before_unknown_labels():
     # scikit-learn checks X before y's labels; so does the deferred check.
     est = FastBPClassifier(hidden_layer_sizes=(5,), random_state=0)
