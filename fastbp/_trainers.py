@@ -144,11 +144,11 @@ class DenseTrainer(Trainer):
     def __init__(self, network, theta, examples, learning_rate, alpha, optimizer, n_jobs):
         super().__init__(network, theta, examples, learning_rate, alpha, optimizer)
         layout = network.layout
-        n_samples, n_features = examples.X.shape
+        n_samples = examples.X.shape[0]
         threads = max(1, min(n_jobs, n_samples, numba.config.NUMBA_NUM_THREADS))
         self.threads = threads
         per_thread = None if threads == 1 else threads
-        self.buffers = ExampleBuffers.allocate(layout, n_features, theta.dtype, per_thread)
+        self.buffers = ExampleBuffers.allocate(layout, 0, theta.dtype, per_thread)
         sizes = layout.sizes
         self.blocks = None
         if optimizer is None and sizes[0] * sizes[1] >= BLOCK_MIN_WEIGHTS:
@@ -193,7 +193,7 @@ class SparseTrainer(Trainer):
         super().__init__(
             network, theta, examples._replace(X=X), learning_rate, alpha, optimizer
         )
-        # With a state, x_rows[0] is the dense row the non-zeros are scattered into.
+        # With a state, dense_row is the row the non-zeros are scattered into.
         dense_row = n_features if optimizer is not None else 0
         self.buffers = ExampleBuffers.allocate(layout, dense_row, theta.dtype)
 

@@ -398,7 +398,7 @@ def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
         velocity = np.zeros_like(theta)
         momentum = Momentum.of(velocity, 0.9, True) if kernel == "momentum" else None
         pool = max(threads, 1)
-        buffers = ExampleBuffers.allocate(network.layout, X.shape[1], np.float64, pool)
+        buffers = ExampleBuffers.allocate(network.layout, 0, np.float64, pool)
         blocks = None
         if kernel == "blocks":
             blocks = BlockBuffers.allocate(4, 5, np.float64, pool)

@@ -162,7 +162,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
     """``sgd_epoch`` without momentum, the first layer in blocks of examples.
 
     ``buffers`` are :class:`~fastbp._kernels.conventions.ExampleBuffers` (their
-    ``x_rows`` unused), ``blocks`` :class:`~fastbp._kernels.conventions.BlockBuffers`;
+    ``dense_row`` unused), ``blocks`` :class:`~fastbp._kernels.conventions.BlockBuffers`;
     ``step.decay`` must be at least ``SMALLEST_BLOCK_DECAY``. Returns
     ``(data_loss, penalty)`` as ``sgd_epoch``.
     """

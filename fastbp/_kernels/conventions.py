@@ -162,20 +162,23 @@ class ExampleBuffers(NamedTuple):
 
     outs: np.ndarray  # (n_units,): outputs o of every layer (unit_offsets)
     deltas: np.ndarray  # (n_units,): dE/dnet of every layer, same layout
-    x_rows: np.ndarray  # (2, >= n_features), aligned: this example's and the next's x
+    # (>= n_features,) zeros: the row the sparse optimiser kernel scatters a CSR
+    # row's non-zeros into (the dense kernels read X's rows in place).
+    dense_row: np.ndarray
     # (>= 1,) float64: [0] sums the old squared weights of an example's step (the L2
     # term, alpha > 0), here rather than allocated by each kernel call: Hogwild calls
     # a kernel per run of MERGE_EXAMPLES examples.
     squared: np.ndarray
 
     @classmethod
-    def allocate(cls, layout, n_features, dtype, threads=None):
-        """Zeroed, every row on cache lines of its own (no false sharing)."""
+    def allocate(cls, layout, dense_row_length, dtype, threads=None):
+        """Zeroed, every row on cache lines of its own (no false sharing);
+        ``dense_row_length`` is 0 where no CSR row is scattered."""
         lead = () if threads is None else (threads,)
         return cls(
             aligned_rows((*lead, layout.n_units), dtype),
             aligned_rows((*lead, layout.n_units), dtype),
-            aligned_rows((*lead, 2, n_features), dtype),
+            aligned_rows((*lead, dense_row_length), dtype),
             aligned_rows((*lead, 1), np.float64),
         )
 

@@ -18,7 +18,7 @@ from .._functions import (
     output_delta,
 )
 from .borrowed import borrowed
-from .layers import copy, forward_layer, sgd_parameters, update_layer
+from .layers import forward_layer, sgd_parameters, update_layer
 from .prefetch import PREFETCH_AHEAD, prefetch_example
 from .rules import begin_update
 from .step import backward_above_first
@@ -40,7 +40,7 @@ def _dense_kernel(plain):
         structure = borrowed(structure)
         optimizer = borrowed(optimizer)
         X, Y, sample_weights = borrowed(examples)
-        outs, deltas, x_rows, squared_sum = borrowed(buffers)
+        outs, deltas, _, squared_sum = borrowed(buffers)
         sizes, weight_offsets, _, unit_offsets, hidden_code, out_code, loss_code = structure
         n_layers = sizes.shape[0] - 1
         out_start = unit_offsets[n_layers - 1]
@@ -54,14 +54,12 @@ def _dense_kernel(plain):
         penalty = 0.0
         n_features = sizes[0]
         n_examples = order.shape[0]
-        if n_examples > 0:
-            copy(x_rows[0], X[order[0]])
         for position in range(n_examples):
             if position + PREFETCH_AHEAD < n_examples:
                 ahead_row = order[position + PREFETCH_AHEAD]
                 prefetch_example(X, Y, sample_weights, ahead_row)
             i = order[position]
-            x = x_rows[position % 2, :n_features]
+            x = X[i]
             target = Y[i]
             weight = sample_weights[i]
             # Forward. The first layer's net inputs were computed by the previous
@@ -104,11 +102,10 @@ def _dense_kernel(plain):
                 for k in range(dE_do.shape[0]):
                     dE_do[k] *= derivative(hidden_code, inputs[k])
             # The first layer's pass also computes the next example's net inputs. After
-            # the last example it computes them for a stale row, into a buffer nobody
-            # reads before the next epoch recomputes it (one code path, not two).
-            ahead = x_rows[(position + 1) % 2, :n_features]
-            if position + 1 < n_examples:
-                copy(ahead, X[order[position + 1]])
+            # the last example it computes them for the last row again, into a buffer
+            # nobody reads before the next epoch recomputes it (one code path, not two).
+            # Rows are read in place: aligned copies measured slower (architecture.md).
+            ahead = X[order[min(position + 1, n_examples - 1)]]
             if plain:
                 sgd_parameters(
                     theta, weight_offsets[0], sizes[1], n_features, x, first_delta,
@@ -137,9 +134,8 @@ that back-propagates the deltas with the old weights, applies the step and, in t
 first layer, already computes the next example's net inputs with the new weights.
 
 ``step`` is a :class:`~fastbp._kernels.conventions.Step`, ``buffers``
-:class:`~fastbp._kernels.conventions.ExampleBuffers` (the current and the next
-example are copied into its aligned ``x_rows``, so the inner loops read aligned
-inputs whatever X's alignment).
+:class:`~fastbp._kernels.conventions.ExampleBuffers` (``dense_row`` unused); X's
+rows are read in place.
 
 Returns
 -------

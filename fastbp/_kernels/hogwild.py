@@ -56,7 +56,7 @@ def merge(shared, local, base):
 def thread_buffers(buffers, thread):
     """Thread ``thread``'s :class:`ExampleBuffers` of per-thread buffers."""
     return ExampleBuffers(
-        buffers.outs[thread], buffers.deltas[thread], buffers.x_rows[thread],
+        buffers.outs[thread], buffers.deltas[thread], buffers.dense_row[thread],
         buffers.squared[thread],
     )  # fmt: skip
 

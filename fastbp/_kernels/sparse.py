@@ -103,7 +103,7 @@ def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_m
     :func:`compact_features` numbers), made at the start and copied back at the
     end: the by_feature an epoch touches are adjacent, and an example reads and writes
     ``nnz`` short contiguous runs instead of ``nnz x n_units`` scattered words.
-    ``buffers`` are :class:`ExampleBuffers` (``x_rows`` unused). Returns
+    ``buffers`` are :class:`ExampleBuffers` (``dense_row`` unused). Returns
     ``(data_loss, penalty)`` as ``sgd_epoch``.
     """
     # Views without reference counts: the per-example slices take none.
@@ -209,7 +209,7 @@ def sparse_optimizer_epoch(examples, order, theta, structure, step, buffers, opt
 
     Every first-layer state moves on every example, so there is no sparse
     update: only the forward product reads the non-zeros; the row is scattered
-    into ``buffers.x_rows[0]`` (zeros, left zero on return) and the dense step
+    into ``buffers.dense_row`` (zeros, left zero on return) and the dense step
     runs on theta. Returns ``(data_loss, penalty)`` as ``sgd_epoch``.
     """
     # Views without reference counts: the per-example slices take none.
@@ -218,12 +218,12 @@ def sparse_optimizer_epoch(examples, order, theta, structure, step, buffers, opt
     optimizer = borrowed(optimizer)
     X, Y, sample_weights = borrowed(examples)
     data, indices, indptr = X
-    outs, deltas, x_rows, squared_sum = borrowed(buffers)
+    outs, deltas, dense_row, squared_sum = borrowed(buffers)
     sizes, unit_offsets = structure.sizes, structure.unit_offsets
     views = example_views(structure, outs, deltas)
     first_net, _, _ = views
     first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
-    dense_row = x_rows[0, : sizes[0]]
+    dense_row = dense_row[: sizes[0]]
     squared = squared_sum if step.alpha != 0.0 else None
     one = theta.dtype.type(1)
     losses = (0.0, 1.0)  # (total, likelihood): _functions.add_example_loss
