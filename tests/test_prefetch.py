@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 from numba import njit
 
-from fastbp._kernels.prefetch import prefetch_example
+from fastbp._kernels.prefetch import prefetch_example, prefetch_example_far
 
 
 @njit
 def _weighted_sum(X, Y, sample_weights, order):
     total = 0.0
     for position in range(order.shape[0]):
-        prefetch_example(X, Y, sample_weights, order[min(position + 2, order.shape[0] - 1)])
+        last = order.shape[0] - 1
+        prefetch_example_far(X, Y, sample_weights, order[min(position + 4, last)])
+        prefetch_example(X, Y, sample_weights, order[min(position + 2, last)])
         i = order[position]
         total += X[i, -1] * Y[i, 0] * sample_weights[i]
     return total
@@ -31,15 +33,17 @@ def test_prefetch_is_emitted_and_changes_nothing(rng, dtype, n_features):
     assert _weighted_sum(X, Y, weights, order) == pytest.approx(expected, rel=1e-5)
     asm = _weighted_sum.inspect_asm(_weighted_sum.signatures[-1])
     if platform.machine() in ("x86_64", "AMD64"):
-        assert "prefetcht0" in asm
+        assert "prefetcht0" in asm  # into the L1
+        assert "prefetcht1" in asm  # into the L2, not the L1
     elif platform.machine() in ("aarch64", "arm64"):
         assert "prfm" in asm
 
 
-def test_prefetch_takes_two_2d_arrays_and_a_1d_one():
+@pytest.mark.parametrize("prefetch", [prefetch_example, prefetch_example_far])
+def test_prefetch_takes_two_2d_arrays_and_a_1d_one(prefetch):
     @njit
     def wrong(X):
-        prefetch_example(X, X, X, 0)
+        prefetch(X, X, X, 0)
 
     with pytest.raises(numba.core.errors.TypingError):
         wrong(np.zeros((2, 2)))

@@ -19,7 +19,7 @@ from .._functions import (
 )
 from .borrowed import borrowed
 from .layers import forward_layer, sgd_parameters, update_layer
-from .prefetch import PREFETCH_AHEAD, prefetch_example
+from .prefetch import PREFETCH_AHEAD, PREFETCH_FAR, prefetch_example, prefetch_example_far
 from .rules import begin_update
 from .step import backward_above_first
 
@@ -55,9 +55,10 @@ def _dense_kernel(plain):
         n_features = sizes[0]
         n_examples = order.shape[0]
         for position in range(n_examples):
+            if position + PREFETCH_FAR < n_examples:
+                prefetch_example_far(X, Y, sample_weights, order[position + PREFETCH_FAR])
             if position + PREFETCH_AHEAD < n_examples:
-                ahead_row = order[position + PREFETCH_AHEAD]
-                prefetch_example(X, Y, sample_weights, ahead_row)
+                prefetch_example(X, Y, sample_weights, order[position + PREFETCH_AHEAD])
             i = order[position]
             x = X[i]
             target = Y[i]

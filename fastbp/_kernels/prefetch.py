@@ -10,17 +10,26 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-# Examples ahead of the current one whose lines are requested: far enough for a trip
-# to memory (about 100 ns) to end before the example's turn, on the fastest kernels.
-PREFETCH_AHEAD = 8
+# Two requests per example (docs/architecture.md): its lines into the L2 cache
+# PREFETCH_FAR examples ahead, so that many trips to memory are in flight at once
+# (the L2 tracks more of them than the L1), then into the L1 PREFETCH_AHEAD examples
+# ahead, from the L2, just before its turn.
+PREFETCH_FAR = 16
+PREFETCH_AHEAD = 4
 
 # Bytes per cache line on the x86-64 and arm64 CPUs fastbp runs on.
 LINE_BYTES = 64
 
 
-def _request(builder, pointer):
-    """Emit ``llvm.prefetch`` of the line at ``pointer``: read (0), keep in every
-    cache level (3), data (1). No fault, no wait, no effect on results."""
+# llvm.prefetch locality: 3 keeps the line in every cache level (on x86-64,
+# prefetcht0: into the L1), 2 in the L2 and beyond (prefetcht1).
+EVERY_LEVEL = 3
+L2_AND_BEYOND = 2
+
+
+def _request(builder, pointer, locality):
+    """Emit ``llvm.prefetch`` of the line at ``pointer``: read (0), ``locality``,
+    data (1). No fault, no wait, no effect on results."""
     byte_pointer = ir.IntType(8).as_pointer()
     i32 = ir.IntType(32)
     # declare_intrinsic names it as this llvmlite's pointers require (.p0 or .p0i8).
@@ -29,57 +38,80 @@ def _request(builder, pointer):
         [byte_pointer],
         ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
     )
-    builder.call(function, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])
+    builder.call(
+        function, [builder.bitcast(pointer, byte_pointer), i32(0), i32(locality), i32(1)]
+    )
 
 
-@intrinsic
-def prefetch_example(typingctx, X, Y, sample_weights, i):
-    """Request example ``i``'s cache lines: every line of row ``X[i]``, and those of
-    ``Y[i, 0]`` and ``sample_weights[i]`` (``X`` and ``Y`` 2-D, rows contiguous).
+def _example_prefetch(name, locality, doc):
+    """An intrinsic ``name(X, Y, sample_weights, i)`` that requests example ``i``'s
+    lines with ``locality``: every line of row ``X[i]``, and those of ``Y[i, 0]`` and
+    ``sample_weights[i]`` (``X`` and ``Y`` 2-D, rows contiguous).
 
     An intrinsic, not an inlined function: an inlined call's array arguments cost
     a reference-count pair each per call (docs/architecture.md).
     """
-    arrays_fit = (
-        isinstance(X, types.Array)
-        and X.ndim == 2
-        and isinstance(Y, types.Array)
-        and Y.ndim == 2
-        and isinstance(sample_weights, types.Array)
-        and sample_weights.ndim == 1
-    )
-    if not (arrays_fit and isinstance(i, types.Integer)):
-        return None
 
-    def codegen(context, builder, signature, args):
-        X_type, Y_type, weights_type, i_type = signature.args
-        row = context.cast(builder, args[3], i_type, types.intp)
-        zero = context.get_constant(types.intp, 0)
-        values = context.make_array(X_type)(context, builder, args[0])
-        start = builder.bitcast(
-            cgutils.get_item_pointer(context, builder, X_type, values, [row, zero]),
-            ir.IntType(8).as_pointer(),
+    def prefetch(typingctx, X, Y, sample_weights, i):
+        arrays_fit = (
+            isinstance(X, types.Array)
+            and X.ndim == 2
+            and isinstance(Y, types.Array)
+            and Y.ndim == 2
+            and isinstance(sample_weights, types.Array)
+            and sample_weights.ndim == 1
         )
-        n_columns = cgutils.unpack_tuple(builder, values.shape)[1]
-        row_bytes = builder.mul(
-            n_columns, context.get_constant(types.intp, X_type.dtype.bitwidth // 8)
-        )
-        line = context.get_constant(types.intp, LINE_BYTES)
-        n_lines = builder.udiv(
-            builder.add(row_bytes, context.get_constant(types.intp, LINE_BYTES - 1)), line
-        )
-        with cgutils.for_range(builder, n_lines) as loop:
-            _request(builder, builder.gep(start, [builder.mul(loop.index, line)]))
-        targets = context.make_array(Y_type)(context, builder, args[1])
-        _request(
-            builder,
-            cgutils.get_item_pointer(context, builder, Y_type, targets, [row, zero]),
-        )
-        weights = context.make_array(weights_type)(context, builder, args[2])
-        _request(
-            builder,
-            cgutils.get_item_pointer(context, builder, weights_type, weights, [row]),
-        )
-        return context.get_dummy_value()
+        if not (arrays_fit and isinstance(i, types.Integer)):
+            return None
 
-    return types.void(X, Y, sample_weights, i), codegen
+        def codegen(context, builder, signature, args):
+            X_type, Y_type, weights_type, i_type = signature.args
+            row = context.cast(builder, args[3], i_type, types.intp)
+            zero = context.get_constant(types.intp, 0)
+            values = context.make_array(X_type)(context, builder, args[0])
+            start = builder.bitcast(
+                cgutils.get_item_pointer(context, builder, X_type, values, [row, zero]),
+                ir.IntType(8).as_pointer(),
+            )
+            n_columns = cgutils.unpack_tuple(builder, values.shape)[1]
+            row_bytes = builder.mul(
+                n_columns, context.get_constant(types.intp, X_type.dtype.bitwidth // 8)
+            )
+            line = context.get_constant(types.intp, LINE_BYTES)
+            last_byte = context.get_constant(types.intp, LINE_BYTES - 1)
+            n_lines = builder.udiv(builder.add(row_bytes, last_byte), line)
+            with cgutils.for_range(builder, n_lines) as loop:
+                _request(
+                    builder, builder.gep(start, [builder.mul(loop.index, line)]), locality
+                )
+            targets = context.make_array(Y_type)(context, builder, args[1])
+            _request(
+                builder,
+                cgutils.get_item_pointer(context, builder, Y_type, targets, [row, zero]),
+                locality,
+            )
+            weights = context.make_array(weights_type)(context, builder, args[2])
+            _request(
+                builder,
+                cgutils.get_item_pointer(context, builder, weights_type, weights, [row]),
+                locality,
+            )
+            return context.get_dummy_value()
+
+        return types.void(X, Y, sample_weights, i), codegen
+
+    prefetch.__name__ = prefetch.__qualname__ = name
+    prefetch.__doc__ = doc
+    return intrinsic(prefetch)
+
+
+prefetch_example = _example_prefetch(
+    "prefetch_example",
+    EVERY_LEVEL,
+    "Request example ``i``'s lines into every cache level (the L1 too).",
+)
+prefetch_example_far = _example_prefetch(
+    "prefetch_example_far",
+    L2_AND_BEYOND,
+    "Request example ``i``'s lines into the L2 cache and beyond, not the L1.",
+)
