@@ -200,8 +200,10 @@ class ParallelSGD(MetaEstimatorMixin, BaseEstimator):
                 mine,
                 span,
                 fit_params,
+                # A block no worker holds (its worker was lost) trains anywhere;
+                # Dask refuses allow_other_workers without workers.
                 workers=None if worker is None else [worker],
-                allow_other_workers=True,
+                allow_other_workers=worker is not None,
                 retries=self.retries,
                 pure=False,
             )

@@ -234,6 +234,33 @@ def test_parallel_sgd_survives_a_killed_worker(digits):
     assert model.score(X_test, y_test) >= undisturbed.score(X_test, y_test) - 0.02
 
 
+def _slowly(value):
+    import time
+
+    time.sleep(1.0)
+    return value
+
+
+def test_parallel_sgd_round_trains_blocks_no_worker_holds(client, digits):
+    # A block held by no worker (its worker was killed and it is being recomputed,
+    # as in the test above) must still be trained in the round, on any worker;
+    # asking Dask for "any of no workers" raised ValueError and lost the fit.
+    from fastbp.dask import ParallelSGD
+
+    X, y = digits
+    X_block = client.submit(_slowly, X[:200], pure=False)
+    y_block = client.submit(_slowly, y[:200], pure=False)
+    assert not client.who_has([X_block]).get(X_block.key)  # still computing
+    model = FastBPClassifier(hidden_layer_sizes=(8,), random_state=0)
+    wrapper = ParallelSGD(model, client=client)
+    results = wrapper._round(
+        client, model, [(X_block, y_block)], (0.0, 1.0), {"classes": np.arange(10)}
+    )
+    assert [examples for _, examples, _ in results] == [200]
+    trained, _, loss = results[0]
+    assert np.isfinite(loss) and trained.n_iter_ == 1
+
+
 def test_parallel_sgd_refuses_what_it_cannot_train(client):
     from sklearn.utils._param_validation import InvalidParameterError
 
