@@ -18,7 +18,7 @@ from .._functions import (
     output_delta,
 )
 from .borrowed import borrowed
-from .layers import forward_layer, sgd_parameters, update_layer
+from .layers import forward_layer, sgd_one_unit, sgd_parameters, update_layer
 from .prefetch import PREFETCH_AHEAD, PREFETCH_FAR, prefetch_example, prefetch_example_far
 from .rules import begin_update
 from .step import backward_above_first
@@ -107,7 +107,12 @@ def _dense_kernel(plain):
             # nobody reads before the next epoch recomputes it (one code path, not two).
             # Rows are read in place: aligned copies measured slower (architecture.md).
             ahead = X[order[min(position + 1, n_examples - 1)]]
-            if plain:
+            if plain and sizes[1] == 1:
+                sgd_one_unit(
+                    theta, weight_offsets[0], n_features, x, first_delta[0], step,
+                    squared, ahead, first_net,
+                )  # fmt: skip
+            elif plain:
                 sgd_parameters(
                     theta, weight_offsets[0], sizes[1], n_features, x, first_delta,
                     step, squared, None, ahead, first_net, None,

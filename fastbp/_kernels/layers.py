@@ -243,6 +243,40 @@ def update_parameters(
 sgd_parameters = njit(**jit_options, forceinline=True)(update_parameters.py_func)
 
 
+@njit(**jit_options, forceinline=True)
+def sgd_one_unit(theta, w_start, n_in, inputs, delta, step, squared, ahead, net):
+    """:func:`sgd_parameters` of a one-unit first layer (the delta rule's), with the
+    next example's net input ``ahead`` into ``net[0]``: the same arithmetic, its
+    bias and sums in scalars (a deliberate copy, measured: docs/architecture.md).
+
+    ``delta`` is the unit's ``dE/dnet``; ``squared``, if not None, receives the old
+    weights' ``sum w^2``.
+    """
+    g = step.learning_rate * delta
+    b_start = w_start + n_in
+    bias = sgd_update(theta[b_start], theta.dtype.type(1), g)
+    theta[b_start] = bias
+    ws = theta[w_start:b_start]
+    decay = step.decay
+    zero = theta.dtype.type(0)
+    a = zero
+    if squared is None:
+        for i in range(n_in):
+            w = sgd_update(ws[i], decay, g * inputs[i])
+            ws[i] = w
+            a += w * ahead[i]
+    else:
+        total = zero
+        for i in range(n_in):
+            w = ws[i]
+            total += w * w
+            w = sgd_update(w, decay, g * inputs[i])
+            ws[i] = w
+            a += w * ahead[i]
+        squared[0] += total
+    net[0] = bias + a
+
+
 @njit(**inline_options)
 def update_layer(
     theta, structure, layer, inputs, delta, step, squared, dE_do, ahead, net, optimizer
