@@ -105,18 +105,19 @@ def _dense_kernel(plain):
             # The first layer's pass also computes the next example's net inputs. After
             # the last example it computes them for the last row again, into a buffer
             # nobody reads before the next epoch recomputes it (one code path, not two).
-            # Rows are read in place: aligned copies measured slower (architecture.md).
+            # Rows are read in place: aligned copies did not pay (docs/architecture.md).
             ahead = X[order[min(position + 1, n_examples - 1)]]
-            if plain and sizes[1] == 1:
-                sgd_one_unit(
-                    theta, weight_offsets[0], n_features, x, first_delta[0], step,
-                    squared, ahead, first_net,
-                )  # fmt: skip
-            elif plain:
-                sgd_parameters(
-                    theta, weight_offsets[0], sizes[1], n_features, x, first_delta,
-                    step, squared, None, ahead, first_net, None,
-                )  # fmt: skip
+            if plain:
+                if sizes[1] == 1:  # the delta rule's layer, in scalars (layers.py)
+                    sgd_one_unit(
+                        theta, weight_offsets[0], n_features, x, first_delta[0], step,
+                        squared, ahead, first_net,
+                    )  # fmt: skip
+                else:
+                    sgd_parameters(
+                        theta, weight_offsets[0], sizes[1], n_features, x, first_delta,
+                        step, squared, None, ahead, first_net, None,
+                    )  # fmt: skip
             else:
                 update_layer(
                     theta, structure, 0, x, first_delta, step, squared, None, ahead,
