@@ -140,25 +140,28 @@ def add_example_loss(loss_code, out_code, out, target, weight, losses):
     example_loss`` to ``total``. Returns the new pair.
     """
     total, likelihood = losses
-    if loss_code == LOG_LOSS and weight == 1.0:
+    if loss_code == LOG_LOSS and weight == 1.0 and _zero_or_one(target):
         eps = np.finfo(out.dtype).eps
         for k in range(out.shape[0]):
-            t = target[k]
-            o = min(max(out[k], eps), 1.0 - eps)
-            if t == 1.0 or t == 0.0:
-                if out_code == LOGISTIC:
-                    likelihood *= o if t == 1.0 else 1.0 - o
-                elif t == 1.0:
-                    likelihood *= o
-                if likelihood < SMALLEST_LIKELIHOOD:
-                    total -= np.log(likelihood)
-                    likelihood = 1.0
-            else:
-                total -= t * np.log(o)
-                if out_code == LOGISTIC:
-                    total -= (1.0 - t) * np.log(1.0 - o)
+            o = min(max(out[k], eps), 1.0 - eps)  # example_loss's clip
+            if out_code == LOGISTIC:
+                likelihood *= o if target[k] == 1.0 else 1.0 - o
+            elif target[k] == 1.0:
+                likelihood *= o
+            if likelihood < SMALLEST_LIKELIHOOD:
+                total -= np.log(likelihood)
+                likelihood = 1.0
         return total, likelihood
     return total + weight * example_loss(loss_code, out_code, out, target), likelihood
+
+
+@njit(**inline_options)
+def _zero_or_one(target):
+    """True if every target of an example is 0 or 1."""
+    for k in range(target.shape[0]):
+        if target[k] != 0.0 and target[k] != 1.0:
+            return False
+    return True
 
 
 @njit(**inline_options)
