@@ -77,6 +77,21 @@ PARTIAL_FIT_MODELS = {
 }
 
 
+def non_finite_X(layout, bad):
+    """``(X, sample_weight)`` with ``bad`` in row 7 of X, as ``layout`` (dense,
+    float32, csr, or dense with row 7 weighted 0)."""
+    from scipy import sparse
+
+    X_bad = X.astype(np.float32) if layout == "float32" else X.copy()
+    X_bad[7, 2] = bad
+    if layout == "csr":
+        X_bad = sparse.csr_matrix(X_bad)
+    weights = np.ones(len(X))
+    if layout == "zero weight":
+        weights[7] = 0.0
+    return X_bad, weights
+
+
 @pytest.mark.parametrize("cls", [FastBPClassifier, FastBPRegressor])
 @pytest.mark.parametrize("model", list(PARTIAL_FIT_MODELS))
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -84,20 +99,12 @@ PARTIAL_FIT_MODELS = {
 def test_partial_fit_refuses_non_finite_X_as_sklearn_does(cls, model, bad, layout):
     # partial_fit leaves X's finiteness to the weights the kernels write (a value
     # read in X makes them non-finite): the same error must come out, model intact.
-    from scipy import sparse
-
     y = Y_CLASS if cls is FastBPClassifier else Y_REG
     est = PARTIAL_FIT_MODELS[model](cls)
     first = {"classes": [0, 1, 2]} if cls is FastBPClassifier else {}
     est.partial_fit(X, y, **first)
     before = state(est)
-    X_bad = X.astype(np.float32) if layout == "float32" else X.copy()
-    X_bad[7, 2] = bad
-    if layout == "csr":
-        X_bad = sparse.csr_matrix(X_bad)
-    weights = np.ones(len(y))
-    if layout == "zero weight":
-        weights[7] = 0.0
+    X_bad, weights = non_finite_X(layout, bad)
     with pytest.raises(ValueError, match=r"^Input X contains (NaN|infinity)"):
         est.partial_fit(X_bad, y, sample_weight=weights)
     assert_unchanged(est, before)
@@ -127,21 +134,13 @@ def test_fit_refuses_non_finite_X_as_sklearn_does(cls, model, bad, layout):
     # fit leaves X's finiteness to the kernels too when it trains on every row
     # (not with early stopping's held-out rows, nor L-BFGS): the same error must
     # come out of every kernel family, the fitted model intact.
-    from scipy import sparse
-
     y = Y_CLASS if cls is FastBPClassifier else Y_REG
     est = FIT_MODELS[model](cls).set_params(max_iter=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # early stopping's tiny validation set
         est.fit(X, y)
     before = state(est)
-    X_bad = X.astype(np.float32) if layout == "float32" else X.copy()
-    X_bad[7, 2] = bad
-    if layout == "csr":
-        X_bad = sparse.csr_matrix(X_bad)
-    weights = np.ones(len(y))
-    if layout == "zero weight":
-        weights[7] = 0.0
+    X_bad, weights = non_finite_X(layout, bad)
     with pytest.raises(ValueError, match=r"^Input X contains (NaN|infinity)"):
         est.fit(X_bad, y, sample_weight=weights)
     assert_unchanged(est, before)
