@@ -237,11 +237,14 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
                     "refit with warm_start=False to change them."
                 )
             )
-        labels = index[codes.reshape(-1)]
         if len(self.classes_) == 1:
-            return np.zeros((len(labels), 1))  # LabelBinarizer's one class
+            return np.zeros((y.shape[0], 1))  # LabelBinarizer's one class
         if len(self.classes_) == 2:
-            return (labels == 1).reshape(-1, 1)
+            # Every label is a known class (checked above): one comparison is its code.
+            return (y == self.classes_[1]).reshape(-1, 1)
+        if codes is None:  # labels of at most two consecutive values (see below)
+            codes = (y != found[0]).view(np.uint8)
+        labels = index[codes.reshape(-1)]
         encoded = np.zeros((len(labels), len(self.classes_)), dtype=np.float64)
         encoded[np.arange(len(labels)), labels] = 1.0
         return encoded
@@ -357,13 +360,18 @@ def _small_integer_labels(y):
     """``(type_of_target, classes, codes)`` of 1-d bool or integer labels within
     ``SMALL_LABEL_RANGE``, by counting: what ``type_of_target`` and ``np.unique(y,
     return_inverse=True)`` give, in a few passes instead of two sorts (every
-    ``partial_fit`` call pays it); None for any other y."""
+    ``partial_fit`` call pays it); None for any other y. ``codes`` is None for labels
+    of at most two consecutive values (their classes are their minimum and maximum;
+    a binary model needs no codes, and ``y != classes[0]`` are they)."""
     if y.ndim != 1 or y.dtype.kind not in "biu" or y.shape[0] == 0:
         return None
     values = y.view(np.uint8) if y.dtype.kind == "b" else y
     low, high = int(values.min()), int(values.max())
     if high - low >= SMALL_LABEL_RANGE:
         return None
+    if high - low <= 1:
+        classes = np.array(sorted({low, high}), dtype=values.dtype).view(y.dtype)
+        return "binary", classes, None
     # Differences within the label range, computed where they cannot overflow.
     if values.dtype.kind == "i":
         offsets = values.astype(np.int64) - np.int64(low)

@@ -766,6 +766,9 @@ def test_counted_labels_match_unique_and_type_of_target(dtype):
         assert target_type == type_of_target(y)
         np.testing.assert_array_equal(classes, expected)
         assert classes.dtype == expected.dtype
+        if codes is None:  # two consecutive values at most: the codes are y != low
+            assert int(expected[-1]) - int(expected[0]) <= 1
+            codes = y != classes[0]
         np.testing.assert_array_equal(codes, inverse)
     assert _small_integer_labels(np.array([0, 1 << 20])) is None  # sorted instead
     for y in (np.array([-128, 127, 0], dtype=np.int8),
@@ -775,4 +778,35 @@ def test_counted_labels_match_unique_and_type_of_target(dtype):
         expected, inverse = np.unique(y, return_inverse=True)
         np.testing.assert_array_equal(classes, expected)
         np.testing.assert_array_equal(codes, inverse)
+    for y in (np.array([True, True]), np.array([7, 6, 7], dtype=np.int8),
+              np.array([2**64 - 1, 2**64 - 2], dtype=np.uint64)):  # fmt: skip
+        target_type, classes, codes = _small_integer_labels(y)
+        np.testing.assert_array_equal(classes, np.unique(y))
+        assert (target_type, classes.dtype, codes) == ("binary", y.dtype, None)
     assert _small_integer_labels(np.array([0.0, 1.0])) is None
+
+
+@pytest.mark.parametrize(
+    "classes, batches",
+    [
+        ([False, True], [[True, False, True], [True, True], [False]]),
+        ([0, 1, 2], [[1, 2, 2, 1], [0, 1], [2], [0, 2, 0]]),
+        ([-3, 5], [[5, -3], [5, 5]]),
+        (np.array([3, 4, 9], dtype=np.int8), [[4, 3], [9, 4], [3]]),
+        (["cat", "dog"], [["dog", "cat"], ["cat"]]),
+        (["a", "b", "c"], [["c", "b"], ["a"]]),
+    ],
+)
+def test_encoded_targets_are_label_binarizers(classes, batches):
+    # The targets the kernels train on, for every partial_fit batch (one class, two
+    # consecutive integers, a subset of the classes, strings): LabelBinarizer's.
+    from sklearn.preprocessing import LabelBinarizer
+
+    classes = np.asarray(classes)
+    model = FastBPClassifier(hidden_layer_sizes=(2,), random_state=0)
+    model.partial_fit(np.zeros((2, 1)), classes[:2], classes=classes)
+    expected = LabelBinarizer().fit(classes)
+    for batch in batches:
+        y = np.asarray(batch, dtype=classes.dtype)
+        Y = model._encode_targets(y, first_pass=False, incremental=True, classes=None)
+        np.testing.assert_array_equal(Y, expected.transform(y))
