@@ -700,17 +700,31 @@ def test_ctrl_c_while_a_kernel_runs_keeps_weights_and_counters_together(params, 
     # the n_iter_ epochs its counters and curves describe (bit-equal to a fit of
     # that many epochs), its optimiser state included (one more warm-started epoch
     # of both stays equal).
-    import os
     import signal
-    import threading
-    import time
-    import warnings
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30_000, 100))
     y = (X[:, :3].sum(axis=1) > 0).astype(int)
     settings = dict(hidden_layer_sizes=(64,), random_state=0, tol=0.0,
                     n_iter_no_change=1000, **params)  # fmt: skip
+    # Python raises KeyboardInterrupt only under its default handler, which it does
+    # not install when started with SIGINT ignored (a shell's background job).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupt_one_fit(X, y, settings)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    capsys.readouterr()
+
+
+def _interrupt_one_fit(X, y, settings):
+    """Interrupt a fit of (X, y) after an epoch or more, and check what it keeps."""
+    import os
+    import signal
+    import threading
+    import time
+    import warnings
+
     FastBPClassifier(max_iter=1, **settings).fit(X[:500], y[:500])  # compile
     started = time.perf_counter()
     FastBPClassifier(max_iter=1, **settings).fit(X, y)
@@ -744,7 +758,6 @@ def test_ctrl_c_while_a_kernel_runs_keeps_weights_and_counters_together(params, 
             m.set_params(early_stopping=False).partial_fit(X[:2000], y[:2000])
         for ours, theirs in zip(model.coefs_, reference.coefs_):
             np.testing.assert_array_equal(ours, theirs)
-    capsys.readouterr()
 
 
 @pytest.mark.parametrize("dtype", [bool, np.uint8, np.int32, np.int64])
