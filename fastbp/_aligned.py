@@ -1,5 +1,7 @@
 """Arrays whose rows start on cache lines: every buffer a kernel streams through."""
 
+import math
+
 import numpy as np
 
 ALIGNMENT = 64
@@ -29,7 +31,7 @@ def aligned_rows(shape, dtype):
     per_line = ALIGNMENT // np.dtype(dtype).itemsize
     padded = -(-shape[-1] // per_line) * per_line
     full = (*shape[:-1], padded)
-    array = aligned_empty(int(np.prod(full)), dtype).reshape(full)
+    array = aligned_empty(math.prod(full), dtype).reshape(full)
     array[...] = 0
     return array
 
