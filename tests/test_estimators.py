@@ -713,7 +713,8 @@ def test_ctrl_c_while_a_kernel_runs_keeps_weights_and_counters_together(params, 
     try:
         _interrupt_one_fit(X, y, settings)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if previous is not None:  # None: a handler installed outside Python
+            signal.signal(signal.SIGINT, previous)
     capsys.readouterr()
 
 
