@@ -30,7 +30,7 @@ X_train, y_train, X_test, y_test = X[:1500], y[:1500], X[1500:], y[1500:]
 
 if __name__ == "__main__":  # worker processes re-import this file
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     )
     with Client(cluster) as client:
         print(f"Dask cluster: {len(client.scheduler_info()['workers'])} workers")

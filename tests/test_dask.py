@@ -29,7 +29,7 @@ def client():
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
     )
     with distributed.Client(cluster) as connected:
         yield connected
@@ -203,7 +203,7 @@ def test_parallel_sgd_survives_a_killed_worker(digits):
     params = {"hidden_layer_sizes": (32,), "learning_rate_init": 0.05, "random_state": 0}
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
     )  # fmt: skip
     with distributed.Client(cluster) as client:
         chunks = len(X_train) // 4 + 1

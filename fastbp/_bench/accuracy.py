@@ -148,9 +148,11 @@ def dask_curves(epochs=CURVE_EPOCHS, size=20_000, rounds_per_epoch=2, seed=0):
     try:
         for workers in (1, 2):
             name = f"{workers} worker{'s' if workers > 1 else ''}"
+            # A free loopback port for the scheduler's HTTP server: with None it still
+            # takes 8787, and the second cluster warned that the port was in use.
             clusters[name] = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None,
+                host="127.0.0.1", dashboard_address="127.0.0.1:0",
             )  # fmt: skip
             client = clients[name] = Client(clusters[name], set_as_default=False)
             data[name] = _persisted(client, X, y, wait)
