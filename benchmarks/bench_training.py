@@ -1,6 +1,7 @@
 """Training cost per epoch and per example (JIT warmed up in setup)."""
 
 import time
+from functools import partial
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -284,3 +285,52 @@ class PartialFitRatio:
         return float(np.median([self._ratio() for _ in range(3)]))
 
     track_time_ratio.unit = "ratio"
+
+
+class StreamRatio:
+    """A stream of small ``partial_fit`` batches of workload D's rows: fastbp's time per
+    call / ``SGDClassifier``'s, and fastbp's microseconds per call.
+
+    A call's fixed cost (validation, target encoding, set-up) is most of a small
+    batch's; lower is better.
+    """
+
+    params = [100, 1000]
+    param_names = ["batch"]
+    timeout = 300
+    rows = 20_000
+
+    def setup(self, batch):
+        from fastbp._bench.workloads import sgd_classifier
+
+        X, y, hidden, loss = workload("D")
+        self.X, self.y = X[: self.rows], y[: self.rows]
+        classes = np.unique(y)
+        self.models = [fastbp_model(hidden, loss, 1), sgd_classifier(1)]
+        for model in self.models:
+            model.partial_fit(self.X[:batch], self.y[:batch], classes=classes)
+        self.limits = threadpool_limits(1)
+
+    def teardown(self, *args):
+        self.limits.restore_original_limits()
+
+    def _stream_seconds(self, model, batch):
+        """Seconds per call of one pass over the rows in ``batch``-row calls."""
+        start = time.perf_counter()
+        for first in range(0, self.rows, batch):
+            model.partial_fit(self.X[first : first + batch], self.y[first : first + batch])
+        return (time.perf_counter() - start) / (self.rows // batch)
+
+    def track_time_ratio(self, batch):
+        from fastbp._bench.timing import alternating_seconds
+
+        streams = [partial(self._stream_seconds, model, batch) for model in self.models]
+        fastbp, sgd = alternating_seconds(streams, 3)
+        return float(np.median(np.array(fastbp) / np.array(sgd)))
+
+    track_time_ratio.unit = "ratio"
+
+    def track_microseconds_per_call(self, batch):
+        return 1e6 * min(self._stream_seconds(self.models[0], batch) for _ in range(3))
+
+    track_microseconds_per_call.unit = "us"
