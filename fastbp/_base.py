@@ -29,7 +29,14 @@ from ._functions import ACTIVATIONS, HIDDEN_ACTIVATIONS, LOSSES
 from ._lbfgs import minimize
 from ._network import Layout, Network, init_theta
 from ._trainers import make_trainer, optimizer_state, state_arrays
-from ._training import SMALLER_STEP, Progress, TrainingDiverged, train
+from ._training import (
+    SMALLER_STEP,
+    Progress,
+    TrainingDiverged,
+    progress_mark,
+    rewind,
+    train,
+)
 
 
 class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
@@ -163,6 +170,8 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
         # mutates an object the snapshot refers to (theta is trained on a copy). The
         # one exception: training that diverged after some finite epochs keeps them.
         snapshot = dict(self.__dict__)
+        # The curves are appended to in place (_training.Progress): marked, not copied.
+        mark = progress_mark(self._progress) if "_progress" in self.__dict__ else None
         try:
             first_pass = not self.__sklearn_is_fitted__() or (
                 not self.warm_start and not incremental
@@ -175,6 +184,8 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
             if not (isinstance(error, TrainingDiverged) and error.kept_epochs):
                 self.__dict__.clear()
                 self.__dict__.update(snapshot)
+                if mark is not None:
+                    rewind(self._progress, mark)
             raise
         return self
 
@@ -407,14 +418,10 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
         )  # fmt: skip
 
     def _progress_of_call(self, incremental):
-        """A copy of the model's progress for this call to extend: a failed call
-        leaves the model's own untouched."""
-        progress = replace(
-            self._progress,
-            loss_curve=list(self._progress.loss_curve),
-            validation_scores=list(self._progress.validation_scores),
-            validation_losses=list(self._progress.validation_losses),
-        )
+        """The model's progress for this call to extend: a copy of its scalars; the
+        curves are the model's own, appended to, and rewound by ``_fit`` if the
+        call fails."""
+        progress = replace(self._progress)  # its curves shared: _fit rewinds them
         if not incremental:
             # Every fit starts a new optimiser (scikit-learn's rule): full step size.
             # The curves and the best validation score go on across warm starts, as
@@ -435,13 +442,13 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
         self.n_iter_ = self.n_iter_ + epochs if incremental else epochs
         self.t_ = progress.t
         self.loss_ = progress.loss_curve[-1]
-        self.loss_curve_ = list(progress.loss_curve)
+        self.loss_curve_ = progress.loss_curve  # appended to by later calls, as sklearn's
         if self.early_stopping:
             # scikit-learn's None rules: best_loss_ only without early stopping,
             # validation attributes only with it.
             self.best_loss_ = None
-            self.validation_scores_ = list(progress.validation_scores)
-            self.validation_loss_curve_ = list(progress.validation_losses)
+            self.validation_scores_ = progress.validation_scores
+            self.validation_loss_curve_ = progress.validation_losses
             self.best_validation_score_ = progress.best_validation_score
         else:
             self.best_loss_ = progress.best_loss

@@ -40,6 +40,11 @@ class Progress:
     Attributes follow scikit-learn's MLP: ``loss_curve`` (mean loss per epoch),
     ``best_loss``, ``no_improvement_count``, ``t`` (examples seen) and
     ``learning_rate`` (the step size the next epoch uses).
+
+    The curves (:data:`CURVES`) are only ever appended to, and shared by the copies
+    each call works on and by the model's ``loss_curve_``: a call that fails is
+    undone by :func:`rewind` to its :func:`progress_mark`, not by copying the
+    curves (a copy per call made a stream of ``partial_fit`` calls quadratic).
     """
 
     learning_rate: float
@@ -129,7 +134,7 @@ def train(
                     last_good = [a.copy() for a in arrays]
                 for saved, a in zip(last_good, arrays):
                     saved[:] = a
-                saved_progress = _copy_progress(progress)
+                saved_progress = progress_mark(progress)
                 saved_before = epoch_index
             if shuffle:
                 rng.shuffle(order)
@@ -195,21 +200,29 @@ def _run_epoch(trainer, order, learning_rate, report, timing_jit):
     return loss, tuple(jit)
 
 
-def _put_back(arrays, saved_arrays, progress, saved_progress):
+def _put_back(arrays, saved_arrays, progress, mark):
     """Restore ``arrays`` and ``progress`` (in place) to their saved state."""
     for saved, a in zip(saved_arrays, arrays):
         a[:] = saved
-    vars(progress).update(vars(saved_progress))
+    rewind(progress, mark)
 
 
-def _copy_progress(progress):
-    """A copy of ``progress`` that later epochs do not change."""
-    return replace(
-        progress,
-        loss_curve=list(progress.loss_curve),
-        validation_scores=list(progress.validation_scores),
-        validation_losses=list(progress.validation_losses),
-    )
+# The lists of Progress that grow by one entry per epoch.
+CURVES = ("loss_curve", "validation_scores", "validation_losses")
+
+
+def progress_mark(progress):
+    """What :func:`rewind` puts ``progress`` back to: its scalars and the lengths of
+    its curves (which later epochs only append to)."""
+    return replace(progress), tuple(len(getattr(progress, name)) for name in CURVES)
+
+
+def rewind(progress, mark):
+    """Put ``progress`` back (in place) to ``mark`` (:func:`progress_mark`)."""
+    saved, lengths = mark
+    vars(progress).update(vars(saved))
+    for name, length in zip(CURVES, lengths):
+        del getattr(progress, name)[length:]
 
 
 def _stop_diverged(progress, loss, n_samples, tol, theta, best, advice):
