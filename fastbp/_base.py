@@ -167,10 +167,11 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         # A failed call (bad data, divergence, Ctrl-C) must leave a fitted model as it
         # was: every attribute is restored from this shallow snapshot. Nothing below
-        # mutates an object the snapshot refers to (theta is trained on a copy). The
-        # one exception: training that diverged after some finite epochs keeps them.
+        # mutates an object the snapshot refers to (theta is trained on a copy) but
+        # the loss curves, which are appended to in place and rewound to this mark
+        # (_training.Progress). The one exception: training that diverged after some
+        # finite epochs keeps them.
         snapshot = dict(self.__dict__)
-        # The curves are appended to in place (_training.Progress): marked, not copied.
         mark = progress_mark(self._progress) if "_progress" in self.__dict__ else None
         try:
             first_pass = not self.__sklearn_is_fitted__() or (
