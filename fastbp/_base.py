@@ -2,6 +2,7 @@
 
 import functools
 import warnings
+import weakref
 from dataclasses import replace
 from numbers import Integral, Real
 
@@ -540,7 +541,14 @@ def _seed_of(random_state):
     return check_random_state(random_state).randint(np.iinfo(np.int32).max)
 
 
-@functools.cache
+# Weak keys: a class made at run time (a subclass in a function) is not kept alive.
+_PARAMETER_NAMES = weakref.WeakKeyDictionary()
+
+
 def _parameter_names(cls):
     """scikit-learn's ``_get_param_names`` of ``cls``, read once per class."""
-    return tuple(BaseEstimator._get_param_names.__func__(cls))
+    names = _PARAMETER_NAMES.get(cls)
+    if names is None:
+        names = tuple(BaseEstimator._get_param_names.__func__(cls))
+        _PARAMETER_NAMES[cls] = names
+    return names

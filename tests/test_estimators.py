@@ -860,3 +860,25 @@ def test_a_long_stream_of_partial_fit_calls_costs_the_same_per_call():
     assert model.n_iter_ == len(before)
     model.partial_fit(X[:1], y[:1])
     assert model.loss_curve_[:-1] == before and model.n_iter_ == len(before) + 1
+
+
+def test_parameter_names_are_read_once_per_class_and_do_not_keep_it_alive():
+    # get_params reads __init__'s signature once per class (a fit's parameter
+    # validation calls it); a subclass made at run time is still freed.
+    import gc
+    import weakref
+
+    def make_subclass():
+        class Narrow(FastBPClassifier):
+            def __init__(self, hidden_layer_sizes=(3,), alpha=0.0):
+                super().__init__(hidden_layer_sizes=hidden_layer_sizes, alpha=alpha)
+
+        return Narrow
+
+    subclass = make_subclass()
+    assert sorted(subclass().get_params()) == ["alpha", "hidden_layer_sizes"]
+    assert "momentum" in FastBPClassifier().get_params()
+    alive = weakref.ref(subclass)
+    del subclass
+    gc.collect()
+    assert alive() is None
