@@ -882,3 +882,43 @@ def test_parameter_names_are_read_once_per_class_and_do_not_keep_it_alive():
     del subclass
     gc.collect()
     assert alive() is None
+
+
+@pytest.mark.parametrize("name", ["FastBPClassifier", "MLPClassifier"])
+def test_parameter_values_accepted_once_are_not_validated_again(name, monkeypatch):
+    # scikit-learn validates every parameter at every fit (~0.1 ms of a small fit):
+    # values it accepted for the class are not validated again; new, unhashable or
+    # rejected values are, every time.
+    import sklearn.base
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    import fastbp
+
+    calls = []
+    validate = sklearn.base.validate_parameter_constraints
+
+    def counted(constraints, params, caller_name):
+        calls.append(caller_name)
+        return validate(constraints, params, caller_name)
+
+    monkeypatch.setattr(sklearn.base, "validate_parameter_constraints", counted)
+    X = np.random.default_rng(0).random((40, 2))
+    y = X[:, 0] > 0.5
+    Estimator = getattr(fastbp, name)
+    # A value no other test uses: its first fit is validated.
+    params = dict(hidden_layer_sizes=(3,), alpha=0.000123, max_iter=2, random_state=0)
+    model = Estimator(**params).fit(X, y)
+    model.fit(X, y)
+    Estimator(**params).fit(X, y)
+    assert calls == [name]
+    model.set_params(alpha=0.5).fit(X, y)
+    assert len(calls) == 2
+    model.set_params(hidden_layer_sizes=[3]).fit(X, y)  # a list: unhashable
+    model.fit(X, y)
+    assert len(calls) == 4
+    for _ in range(2):
+        with pytest.raises(InvalidParameterError, match="'alpha' parameter"):
+            model.set_params(hidden_layer_sizes=(3,), alpha=-1.0).fit(X, y)
+    assert len(calls) == 6
+    model.set_params(alpha=0.5).fit(X, y)
+    assert len(calls) == 6
