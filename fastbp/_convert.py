@@ -45,7 +45,8 @@ def to_sklearn(estimator):
             "This model was fitted on a single class; scikit-learn's MLPClassifier "
             "predicts through a LabelBinarizer, which cannot represent it."
         )
-    from sklearn import neural_network  # here: importing it costs every fit ~30 ms
+    # Imported here: at import time it would cost every process ~30 ms.
+    from sklearn import neural_network
 
     params = {name: estimator.get_params()[name] for name in SHARED}
     batch_size = estimator.batch_size
