@@ -188,3 +188,27 @@ def test_verbose_prints_sklearns_lines(capsys):
     expected = capsys.readouterr().out
     fitted(ours, X, y)
     assert capsys.readouterr().out == expected
+
+
+@pytest.mark.parametrize("kind", ["binary", "regression"])
+@pytest.mark.parametrize("batch_size", [1, 10])
+def test_a_batch_whose_weights_sum_to_zero_raises_sklearns_error(kind, batch_size):
+    # scikit-learn divides a batch's gradient by its weight sum and raises
+    # ZeroDivisionError when it is zero; so does fastbp, saying what to change, and a
+    # fitted model is left as it was.
+    X, y = problem(kind, n=40)
+    weights = np.ones(X.shape[0])
+    weights[10:20] = 0.0
+    ours, theirs = pair(kind, solver="sgd", batch_size=batch_size, shuffle=False,
+                        max_iter=2)  # fmt: skip
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
+        fitted(theirs, X, y, sample_weight=weights)
+    fitted(ours, X, y)
+    before = [a.copy() for a in ours.coefs_ + ours.intercepts_]
+    with pytest.raises(
+        ZeroDivisionError, match=r"Weights sum to zero.*sample_weight.*batch_size"
+    ):
+        fitted(ours, X, y, sample_weight=weights)
+    for kept, now in zip(before, ours.coefs_ + ours.intercepts_):
+        np.testing.assert_array_equal(kept, now)
+    assert ours.predict(X).shape[0] == X.shape[0]

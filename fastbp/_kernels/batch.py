@@ -21,6 +21,14 @@ from .layers import copy
 from .rows import count_rows, input_gradient, input_product, rows_between, select_rows
 from .rules import begin_update, keeps_second, sgd_update, state_rows, step_weight
 
+# scikit-learn's MLP raises ZeroDivisionError with the first sentence (np.average).
+ZERO_WEIGHT_BATCH = (
+    "Weights sum to zero, can't be normalized: every example of a mini-batch has "
+    "sample_weight 0, so its mean gradient is undefined. Drop the examples of weight "
+    "0 (they add nothing to the loss), or choose a batch_size for which every batch "
+    "holds an example of positive weight."
+)
+
 
 @njit(**inline_options)
 def layer_block(buffer, unit_offsets, layer, n_rows, n_units):
@@ -235,6 +243,8 @@ def minibatch_epoch(
                     weight_sum += sample_weights[r]
         n_batch = batch_stop - batch_start
         divisor = weight_sum if by_weight else n_batch
+        if divisor == 0.0:
+            raise ZeroDivisionError(ZERO_WEIGHT_BATCH)
         batch_penalty = apply_batch_step(
             theta, structure, chunks.gradient, learning_rate / divisor, alpha, optimizer
         )
