@@ -126,3 +126,5 @@ def test_scale_bench_runs_and_reports(capsys):
     assert "n_jobs=2 / n_jobs=1 (per round): " in out
     assert "accuracy n_jobs=2 - n_jobs=1: " in out
     assert "n_jobs=2 speed-up (per round): " in out
+    assert "standardized features" in out
+    assert "features scaled to [0, 1], a steep accuracy curve" in out

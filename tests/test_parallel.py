@@ -145,6 +145,22 @@ def test_speedups_to_accuracy_compare_with_the_serial_curve_at_each_epoch():
     assert speedups_to_accuracy(curves) == {3: 2.0, 5: 0.0}
 
 
+def test_mnist_shaped_features_standardized_or_scaled_to_the_training_range():
+    from fastbp._bench.workloads import mnist_shaped
+
+    (X, y), (X_test, _) = mnist_shaped(300, 100)
+    np.testing.assert_allclose(X.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(X.std(axis=0), 1.0)
+    (U, u), (U_test, _) = mnist_shaped(300, 100, features="unit")
+    np.testing.assert_array_equal(u, y)  # the same examples, scaled otherwise
+    np.testing.assert_allclose(U.min(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(U.max(axis=0), 1.0)
+    # Held-out rows are scaled by the training rows' range, as a fitted scaler would.
+    np.testing.assert_allclose(
+        (U_test - U[0]) / (U[1] - U[0]), (X_test - X[0]) / (X[1] - X[0]), rtol=1e-9
+    )
+
+
 @pytest.mark.slow
 def test_hogwild_curves_time_both_thread_counts_epoch_by_epoch():
     from fastbp._bench.accuracy import hogwild_curves

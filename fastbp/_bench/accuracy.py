@@ -59,7 +59,9 @@ def digits_time_to_accuracy(epochs=15, hidden=64, learning_rate=0.01, random_sta
     return curves
 
 
-def hogwild_curves(seed, epochs=CURVE_EPOCHS, size=15_000, warm_up=500):
+def hogwild_curves(
+    seed, epochs=CURVE_EPOCHS, size=15_000, warm_up=500, features="standardized"
+):
     """Time to accuracy of workload C's network with ``n_jobs=1`` and ``n_jobs=2``.
 
     Two models (``random_state=seed``), each first trained on ``warm_up`` examples
@@ -67,9 +69,9 @@ def hogwild_curves(seed, epochs=CURVE_EPOCHS, size=15_000, warm_up=500):
     ``size`` MNIST-shaped rows at a time, the two models' epochs interleaved in
     alternating order so that a noisy neighbour slows both alike; test accuracy on
     ``size // 3`` held-out rows, not timed. Returns ``curves`` keyed ``"n_jobs=1"``
-    and ``"n_jobs=2"``.
+    and ``"n_jobs=2"``. ``features``: :func:`~fastbp._bench.workloads.mnist_shaped`'s.
     """
-    (X, y), (X_test, y_test) = mnist_shaped(size, size // 3)
+    (X, y), (X_test, y_test) = mnist_shaped(size, size // 3, features)
     classes = np.unique(y)
     models = {f"n_jobs={n}": hogwild_model(n, random_state=seed) for n in (1, 2)}
     for model in models.values():
