@@ -105,6 +105,19 @@ class HogwildTimeToAccuracy:
     track_final_accuracy_difference.unit = "points"
 
 
+class HogwildSteepTimeToAccuracy(HogwildTimeToAccuracy):
+    """:class:`HogwildTimeToAccuracy` on the same data with features scaled to [0, 1]
+    (``mnist_shaped(features='unit')``): a steep learning curve, where each epoch's
+    learning decides the time to accuracy (standardized features reach the plateau
+    in the first epoch)."""
+
+    def setup_cache(self):
+        from fastbp._bench.accuracy import hogwild_curves
+
+        with threadpool_limits(1):
+            return [hogwild_curves(seed, features="unit") for seed in (0, 1, 2)]
+
+
 class GridSearchThreads:
     """GridSearchCV (8 candidates, 2 folds, digits), threading backend: time with
     n_jobs=2 / with n_jobs=1 (lower is better; 0.5 is ideal)."""
