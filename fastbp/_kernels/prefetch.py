@@ -19,6 +19,7 @@ PREFETCH_AHEAD = 4
 
 # Bytes per cache line on the x86-64 and arm64 CPUs fastbp runs on.
 LINE_BYTES = 64
+LINE_SHIFT = LINE_BYTES.bit_length() - 1  # address >> LINE_SHIFT: its line
 
 
 # llvm.prefetch locality: 3 keeps the line in every cache level (on x86-64,
@@ -69,20 +70,33 @@ def _example_prefetch(name, locality, doc):
             row = context.cast(builder, args[3], i_type, types.intp)
             zero = context.get_constant(types.intp, 0)
             values = context.make_array(X_type)(context, builder, args[0])
-            start = builder.bitcast(
+            intp = context.get_value_type(types.intp)
+            start = builder.ptrtoint(
                 cgutils.get_item_pointer(context, builder, X_type, values, [row, zero]),
-                ir.IntType(8).as_pointer(),
+                intp,
             )
             n_columns = cgutils.unpack_tuple(builder, values.shape)[1]
             row_bytes = builder.mul(
                 n_columns, context.get_constant(types.intp, X_type.dtype.bitwidth // 8)
             )
+            # Every line the row touches, from the one holding its first byte to the
+            # one holding its last: a row that does not start a line spans one more
+            # line than its length in lines (numpy's large arrays start 16 bytes
+            # into a line, so every row of 64-byte multiples does).
+            shift = context.get_constant(types.intp, LINE_SHIFT)
+            one = context.get_constant(types.intp, 1)
+            last = builder.sub(builder.add(start, row_bytes), one)
+            first_line = builder.lshr(start, shift)
+            n_lines = builder.add(builder.sub(builder.lshr(last, shift), first_line), one)
+            line_start = builder.inttoptr(
+                builder.shl(first_line, shift), ir.IntType(8).as_pointer()
+            )
             line = context.get_constant(types.intp, LINE_BYTES)
-            last_byte = context.get_constant(types.intp, LINE_BYTES - 1)
-            n_lines = builder.udiv(builder.add(row_bytes, last_byte), line)
             with cgutils.for_range(builder, n_lines) as loop:
                 _request(
-                    builder, builder.gep(start, [builder.mul(loop.index, line)]), locality
+                    builder,
+                    builder.gep(line_start, [builder.mul(loop.index, line)]),
+                    locality,
                 )
             targets = context.make_array(Y_type)(context, builder, args[1])
             _request(
