@@ -5,10 +5,10 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .common import workload
+from .common import OneBLASThread, workload
 
 
-class Hogwild:
+class Hogwild(OneBLASThread):
     """One per-example epoch of workload C with ``n_jobs`` threads."""
 
     params = [1, 2]
@@ -21,11 +21,8 @@ class Hogwild:
         X, y, _, _ = workload("C")
         self.X, self.y = X, y
         self.model = hogwild_model(n_jobs, max_iter=1)
-        self.limits = threadpool_limits(1)
+        self.one_blas_thread()
         self.model.partial_fit(X[:400], y[:400], classes=np.unique(y))
-
-    def teardown(self, n_jobs):
-        self.limits.restore_original_limits()
 
     def time_epoch(self, n_jobs):
         self.model.partial_fit(self.X, self.y)
@@ -38,7 +35,7 @@ class Hogwild:
     track_examples_per_second.unit = "examples/s"
 
 
-class HogwildRatio:
+class HogwildRatio(OneBLASThread):
     """Hogwild epoch time with 2 threads / with 1 (lower is better; 0.5 is ideal)."""
 
     timeout = 300
@@ -52,10 +49,7 @@ class HogwildRatio:
         self.models = [hogwild_model(n, max_iter=1) for n in (1, 2)]
         for model in self.models:
             model.partial_fit(X[:400], y[:400], classes=classes)
-        self.limits = threadpool_limits(1)
-
-    def teardown(self):
-        self.limits.restore_original_limits()
+        self.one_blas_thread()
 
     def track_time_ratio(self):
         times = []
@@ -118,7 +112,7 @@ class HogwildSteepTimeToAccuracy(HogwildTimeToAccuracy):
             return [hogwild_curves(seed, features="unit") for seed in (0, 1, 2)]
 
 
-class GridSearchThreads:
+class GridSearchThreads(OneBLASThread):
     """GridSearchCV (8 candidates, 2 folds, digits), threading backend: time with
     n_jobs=2 / with n_jobs=1 (lower is better; 0.5 is ideal)."""
 
@@ -127,11 +121,8 @@ class GridSearchThreads:
     def setup(self):
         from fastbp._bench.scale import grid_search_seconds
 
-        self.limits = threadpool_limits(1)
+        self.one_blas_thread()
         grid_search_seconds(1)  # compiles the kernels or loads them from the cache
-
-    def teardown(self):
-        self.limits.restore_original_limits()
 
     def track_time_ratio(self):
         from fastbp._bench.scale import grid_search_seconds

@@ -3,14 +3,13 @@
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from fastbp._bench.workloads import SOLVER_CASES, solver_case
 
-from . import common  # noqa: F401  (the warning filters)
+from .common import OneBLASThread  # and the warning filters
 
 
-class SolverFit:
+class SolverFit(OneBLASThread):
     """A whole fit of ``fastbp.MLPClassifier`` per case (one thread, JIT warmed up)."""
 
     params = [list(SOLVER_CASES)]
@@ -23,16 +22,13 @@ class SolverFit:
         self.X, self.y, params = solver_case(case)
         self.model = fastbp.MLPClassifier(**params)
         fastbp.MLPClassifier(**{**params, "max_iter": 1}).fit(self.X[:300], self.y[:300])
-        self.limits = threadpool_limits(1)
-
-    def teardown(self, case):
-        self.limits.restore_original_limits()
+        self.one_blas_thread()
 
     def time_fit(self, case):
         self.model.fit(self.X, self.y)
 
 
-class SolverRatioToSklearn:
+class SolverRatioToSklearn(OneBLASThread):
     """fastbp fit time / scikit-learn's, same parameters, interleaved rounds in one
     run (lower is better; a ratio within one run survives a noisy machine)."""
 
@@ -48,10 +44,7 @@ class SolverRatioToSklearn:
         self.X, self.y, params = solver_case(case)
         self.models = (fastbp.MLPClassifier(**params), MLPClassifier(**params))
         fastbp.MLPClassifier(**{**params, "max_iter": 1}).fit(self.X[:300], self.y[:300])
-        self.limits = threadpool_limits(1)
-
-    def teardown(self, case):
-        self.limits.restore_original_limits()
+        self.one_blas_thread()
 
     def track_time_ratio(self, case):
         ratios = []

@@ -4,12 +4,11 @@ import time
 from functools import partial
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from .common import fastbp_model, workload
+from .common import OneBLASThread, fastbp_model, workload
 
 
-class Epoch:
+class Epoch(OneBLASThread):
     """One epoch of ``partial_fit`` per workload, batch mode and dtype (one thread)."""
 
     params = (["A", "B", "C", "D"], [1, 200, "full"], ["float64", "float32"])
@@ -21,12 +20,9 @@ class Epoch:
         self.X = X.astype(dtype)
         self.y = y
         self.model = fastbp_model(hidden, loss, batch_size)
-        self.limits = threadpool_limits(1)
+        self.one_blas_thread()
         # Compiles the kernels (or loads them from the cache) outside every timing.
         self.model.partial_fit(self.X[:400], y[:400], classes=np.unique(y))
-
-    def teardown(self, *args):
-        self.limits.restore_original_limits()
 
     def time_epoch(self, *args):
         self.model.partial_fit(self.X, self.y)
@@ -46,7 +42,7 @@ class Epoch:
     track_examples_per_second.unit = "examples/s"
 
 
-class RatioToSklearn:
+class RatioToSklearn(OneBLASThread):
     """fastbp time / sklearn MLPClassifier time on the same examples (lower is better)."""
 
     params = (["A", "B", "C"], [1, 200])
@@ -64,10 +60,7 @@ class RatioToSklearn:
         self.fastbp.partial_fit(self.X[:400], self.y[:400], classes=classes)
         self.sklearn = sklearn_mlp(hidden, batch_size)
         self.sklearn.partial_fit(self.X[:400], self.y[:400], classes=classes)
-        self.limits = threadpool_limits(1)
-
-    def teardown(self, *args):
-        self.limits.restore_original_limits()
+        self.one_blas_thread()
 
     def track_time_ratio(self, *args):
         ratios = []
@@ -82,7 +75,7 @@ class RatioToSklearn:
     track_time_ratio.unit = "fastbp/sklearn"
 
 
-class FloorRatio:
+class FloorRatio(OneBLASThread):
     """fastbp's ``fit`` time / the plain Numba loop's (``fastbp/_bench/floor.py``) on
     the same examples and epochs, one thread (the speed issue's target: 1.3x)."""
 
@@ -100,10 +93,7 @@ class FloorRatio:
         self.model.fit(self.X[:400], y[:400])  # compiles, or loads from the cache
         floor_fit(self.model, self.X[:400], y[:400], 1)()
         self.floor = floor_fit(self.model, self.X, y, EPOCHS[name])
-        self.limits = threadpool_limits(1)
-
-    def teardown(self, *args):
-        self.limits.restore_original_limits()
+        self.one_blas_thread()
 
     def track_time_ratio(self, *args):
         from fastbp._bench.timing import alternating_seconds
@@ -115,7 +105,7 @@ class FloorRatio:
     track_time_ratio.unit = "fastbp/floor"
 
 
-class Predict:
+class Predict(OneBLASThread):
     """Batched prediction on workload C."""
 
     params = ["float64", "float32"]
@@ -126,10 +116,7 @@ class Predict:
         self.X = X.astype(dtype)
         self.model = fastbp_model(hidden, loss, 200, max_iter=1).fit(self.X, y)
         self.model.predict(self.X[:10])
-        self.limits = threadpool_limits(1)
-
-    def teardown(self, *args):
-        self.limits.restore_original_limits()
+        self.one_blas_thread()
 
     def time_predict_proba(self, dtype):
         self.model.predict_proba(self.X)
@@ -141,7 +128,7 @@ def peakmem_fit_C():
     fastbp_model(hidden, loss, 1, max_iter=1).fit(X, y)
 
 
-class EpochWithL2:
+class EpochWithL2(OneBLASThread):
     """Per-example epoch of workload C with scikit-learn's default ``alpha=1e-4``.
 
     The other benchmarks train without L2; with it, every example also decays every
@@ -158,17 +145,14 @@ class EpochWithL2:
         self.y = y
         self.model = fastbp_model(hidden, loss, 1)
         self.model.set_params(alpha=1e-4)
-        self.limits = threadpool_limits(1)
+        self.one_blas_thread()
         self.model.partial_fit(self.X[:400], y[:400], classes=np.unique(y))
-
-    def teardown(self, *args):
-        self.limits.restore_original_limits()
 
     def time_epoch(self, dtype):
         self.model.partial_fit(self.X, self.y)
 
 
-class BlockKernelRatio:
+class BlockKernelRatio(OneBLASThread):
     """Workload C, one per-example epoch: block kernel time / one-example kernel time.
 
     The lever of ``fastbp._kernels.block`` (the first layer read once per 4 examples)
@@ -185,10 +169,7 @@ class BlockKernelRatio:
         self.model = fastbp_model(hidden, loss, 1)
         self.model.set_params(alpha=alpha)
         self.model.partial_fit(X[:400], y[:400], classes=np.unique(y))
-        self.limits = threadpool_limits(1)
-
-    def teardown(self, *args):
-        self.limits.restore_original_limits()
+        self.one_blas_thread()
 
     def _epoch_seconds(self, blocks):
         from fastbp import _trainers
@@ -210,7 +191,7 @@ class BlockKernelRatio:
     track_time_ratio.unit = "ratio"
 
 
-class ShuffledRatio:
+class ShuffledRatio(OneBLASThread):
     """One per-example epoch with ``shuffle=True`` / the same epoch unshuffled.
 
     Rows visited in random order miss the caches; the one-example kernel requests
@@ -231,10 +212,7 @@ class ShuffledRatio:
             model.set_params(shuffle=shuffle)
             model.fit(X[:400], y[:400])  # compiles, outside every timing
             self.models[shuffle] = model
-        self.limits = threadpool_limits(1)
-
-    def teardown(self, *args):
-        self.limits.restore_original_limits()
+        self.one_blas_thread()
 
     def _epoch_seconds(self, shuffle):
         start = time.perf_counter()
@@ -248,7 +226,7 @@ class ShuffledRatio:
     track_time_ratio.unit = "ratio"
 
 
-class PartialFitRatio:
+class PartialFitRatio(OneBLASThread):
     """One ``partial_fit`` call over workload D / one epoch of a 3-epoch ``fit``.
 
     Each call validates X again; its finiteness is left to the weights the kernel
@@ -267,10 +245,7 @@ class PartialFitRatio:
         self.incremental.partial_fit(X[:400], y[:400], classes=np.unique(y))
         fastbp_model(hidden, loss, 1, **self.params).fit(X[:400], y[:400])  # compiles
         self.hidden, self.loss = hidden, loss
-        self.limits = threadpool_limits(1)
-
-    def teardown(self):
-        self.limits.restore_original_limits()
+        self.one_blas_thread()
 
     def _ratio(self):
         model = fastbp_model(self.hidden, self.loss, 1, **self.params)
@@ -287,7 +262,7 @@ class PartialFitRatio:
     track_time_ratio.unit = "ratio"
 
 
-class StreamRatio:
+class StreamRatio(OneBLASThread):
     """A stream of small ``partial_fit`` batches of workload D's rows: fastbp's time per
     call / ``SGDClassifier``'s, and fastbp's microseconds per call.
 
@@ -309,10 +284,7 @@ class StreamRatio:
         self.models = [fastbp_model(hidden, loss, 1), sgd_classifier(1)]
         for model in self.models:
             model.partial_fit(self.X[:batch], self.y[:batch], classes=classes)
-        self.limits = threadpool_limits(1)
-
-    def teardown(self, *args):
-        self.limits.restore_original_limits()
+        self.one_blas_thread()
 
     def _stream_seconds(self, model, batch):
         """Seconds per call of one pass over the rows in ``batch``-row calls."""
