@@ -159,6 +159,8 @@ def test_mnist_shaped_features_standardized_or_scaled_to_the_training_range():
     np.testing.assert_allclose(
         (U_test - U[0]) / (U[1] - U[0]), (X_test - X[0]) / (X[1] - X[0]), rtol=1e-9
     )
+    with pytest.raises(ValueError, match="features must be"):
+        mnist_shaped(300, 100, features="minmax")
 
 
 @pytest.mark.slow

@@ -114,6 +114,8 @@ def mnist_shaped(n_train=20_000, n_test=4_000, features="standardized"):
     """
     from sklearn.datasets import make_classification
 
+    if features not in ("standardized", "unit"):
+        raise ValueError(f"features must be 'standardized' or 'unit', got {features!r}.")
     X, y = make_classification(
         n_samples=n_train + n_test,
         n_features=784,
