@@ -22,6 +22,7 @@ from .accuracy import (
 from .timing import alternating_seconds, median_range
 from .workloads import (
     HOGWILD_EPOCHS,
+    MNIST_FEATURES,
     SETTINGS,
     grid_candidates,
     hogwild_model,
@@ -49,19 +50,12 @@ def hogwild(rounds=5, size=20_000):
     return rates, accuracy
 
 
-# How each Hogwild time-to-accuracy run's features are scaled, as printed.
-FEATURES = {
-    "standardized": "standardized features",
-    "unit": "features scaled to [0, 1], a steep accuracy curve",
-}
-
-
 def hogwild_to_accuracy(seeds, size=15_000, features="standardized"):
     """Print :func:`fastbp._bench.accuracy.hogwild_curves` of each seed and the
     speed-ups to the serial fit's accuracy; returns ``(curves, speed-ups)`` per seed."""
     print(
         f"\nHogwild time to accuracy: workload C's network on MNIST-shaped data "
-        f"({FEATURES[features]}; {size:,} rows, test accuracy on {size // 3:,}), one "
+        f"({MNIST_FEATURES[features]}; {size:,} rows, test accuracy on {size // 3:,}), one "
         "partial_fit epoch at a time; per epoch: test accuracy (cumulative seconds)"
     )
     results = []

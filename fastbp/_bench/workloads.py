@@ -104,6 +104,13 @@ def hogwild_model(n_jobs, **params):
     return FastBPClassifier(n_jobs=n_jobs, **{**settings, **params})
 
 
+# mnist_shaped's feature scalings, each with what it is.
+MNIST_FEATURES = {
+    "standardized": "standardized features",
+    "unit": "features scaled to [0, 1], a steep accuracy curve",
+}
+
+
 def mnist_shaped(n_train=20_000, n_test=4_000, features="standardized"):
     """Learnable 784-feature, 10-class data of workload C's shape (train, test).
 
@@ -114,8 +121,10 @@ def mnist_shaped(n_train=20_000, n_test=4_000, features="standardized"):
     """
     from sklearn.datasets import make_classification
 
-    if features not in ("standardized", "unit"):
-        raise ValueError(f"features must be 'standardized' or 'unit', got {features!r}.")
+    if features not in MNIST_FEATURES:
+        raise ValueError(
+            f"features must be one of {list(MNIST_FEATURES)}, got {features!r}."
+        )
     X, y = make_classification(
         n_samples=n_train + n_test,
         n_features=784,
