@@ -13,6 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from ._aligned import aligned_empty, aligned_rows
+from ._crew import Crew
 from ._kernels.batch import minibatch_epoch
 from ._kernels.block import BLOCK_MIN_WEIGHTS, SMALLEST_BLOCK_DECAY, block_sgd_epoch
 from ._kernels.conventions import (
@@ -39,6 +40,10 @@ CHUNK_ROWS = 256
 # passes over the first layer on its first and last block whatever their size, one
 # example costs one (partial_fit on tiny batches).
 BLOCK_MIN_EXAMPLES = 4
+
+# A call on fewer examples with n_jobs > 1 runs the block kernel on one thread:
+# starting the helper threads costs about what they would save (docs/architecture.md).
+CREW_MIN_EXAMPLES = 64
 
 # With verbose=2, the seconds of training between two progress reports, and the
 # examples in the first kernel call, before there is a timing to size calls by.
@@ -136,9 +141,11 @@ class DenseTrainer(Trainer):
 
     With plain SGD, a first layer of ``BLOCK_MIN_WEIGHTS`` or more weights is
     trained in blocks of examples (in calls of ``BLOCK_MIN_EXAMPLES`` or more, with
-    a decay of at least ``SMALLEST_BLOCK_DECAY``; on each Hogwild thread alike).
-    ``n_jobs`` above 1 runs Hogwild! on that many threads (at most one per example
-    and Numba's pool).
+    a decay of at least ``SMALLEST_BLOCK_DECAY``). ``n_jobs`` above 1 (at most one
+    thread per example) shares the block kernel's passes over the first layer among
+    that many threads (a :class:`~fastbp._crew.Crew`, in calls of
+    ``CREW_MIN_EXAMPLES`` or more: the same results as one thread), and runs
+    Hogwild! where the block kernel does not run.
     """
 
     def __init__(self, network, theta, examples, learning_rate, alpha, optimizer, n_jobs):
@@ -150,25 +157,39 @@ class DenseTrainer(Trainer):
         per_thread = None if threads == 1 else threads
         self.buffers = ExampleBuffers.allocate(layout, 0, theta.dtype, per_thread)
         sizes = layout.sizes
-        self.blocks = None
+        self.blocks = self.crew = None
         if optimizer is None and sizes[0] * sizes[1] >= BLOCK_MIN_WEIGHTS:
-            self.blocks = BlockBuffers.allocate(sizes[0], sizes[1], theta.dtype, per_thread)
+            self.blocks = BlockBuffers.allocate(sizes[0], sizes[1], theta.dtype)
+            if threads > 1:
+                self.crew = Crew(sizes[1], threads)
         # Hogwild with plain SGD trains replicas; with a state, the shared theta.
         rows = theta.shape[0] if threads > 1 and optimizer is None else 0
         self.replicas = aligned_rows((threads, REPLICA_ROWS, rows), theta.dtype)
 
     def run(self, order, learning_rate):
         step = self.step(learning_rate)
-        in_blocks = self.blocks is not None and step.decay >= SMALLEST_BLOCK_DECAY
-        args = (self.examples, order, self.theta, self.structure, step, self.buffers)
+        in_blocks = (
+            self.blocks is not None
+            and step.decay >= SMALLEST_BLOCK_DECAY
+            and order.shape[0] >= BLOCK_MIN_EXAMPLES
+        )
+        args = (self.examples, order, self.theta, self.structure, step)
+        if in_blocks:
+            if self.crew is None or order.shape[0] < CREW_MIN_EXAMPLES:
+                return block_sgd_epoch(*args, self._buffers(0), self.blocks, None)
+            with self.crew.running(self.theta, self.structure, self.blocks) as signals:
+                return block_sgd_epoch(*args, self._buffers(0), self.blocks, signals)
         if self.threads == 1:
-            if in_blocks and order.shape[0] >= BLOCK_MIN_EXAMPLES:
-                return block_sgd_epoch(*args, self.blocks)
             kernel = sgd_epoch if self.optimizer is None else optimizer_epoch
-            return kernel(*args, self.optimizer)
+            return kernel(*args, self.buffers, self.optimizer)
         with parallel_threads(self.threads):
-            blocks = self.blocks if in_blocks else None
-            return hogwild_epoch(*args, self.optimizer, blocks, self.replicas)
+            return hogwild_epoch(*args, self.buffers, self.optimizer, self.replicas)
+
+    def _buffers(self, thread):
+        """Thread ``thread``'s example buffers (they have a thread axis with Hogwild)."""
+        if self.threads == 1:
+            return self.buffers
+        return ExampleBuffers(*(field[thread] for field in self.buffers))
 
 
 class SparseTrainer(Trainer):

@@ -708,8 +708,9 @@ def test_n_jobs_zero_is_refused(blobs):
         dict(batch_size=1, momentum=0.9),
         dict(batch_size=1, verbose=2),
         dict(batch_size=1, early_stopping=True),
+        dict(batch_size=1, n_jobs=2, hidden_layer_sizes=(96,)),
     ],
-    ids=["per-example", "mini-batch", "momentum", "verbose-2", "early-stopping"],
+    ids=["per-example", "mini-batch", "momentum", "verbose-2", "early-stopping", "crew"],
 )
 def test_ctrl_c_while_a_kernel_runs_keeps_weights_and_counters_together(params, capsys):
     # A real SIGINT, delivered by a timer thread part-way through training: Python
@@ -720,10 +721,13 @@ def test_ctrl_c_while_a_kernel_runs_keeps_weights_and_counters_together(params, 
     import signal
 
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(30_000, 100))
+    # 96 x 96 first-layer weights train in blocks: with n_jobs=2, helper threads
+    # share the passes (fastbp._crew), and must be stopped by the interruption. Rows
+    # of a multiple of the vector width: the crew's sums are then bit-reproducible.
+    X = rng.normal(size=(30_000, 96 if "n_jobs" in params else 100))
     y = (X[:, :3].sum(axis=1) > 0).astype(int)
     settings = dict(hidden_layer_sizes=(64,), random_state=0, tol=0.0,
-                    n_iter_no_change=1000, **params)  # fmt: skip
+                    n_iter_no_change=1000) | params  # fmt: skip
     # Python raises KeyboardInterrupt only under its default handler, which it does
     # not install when started with SIGINT ignored (a shell's background job).
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -761,6 +765,7 @@ def _interrupt_one_fit(X, y, settings):
             timer.cancel()
         break
     assert any("interrupted by user" in str(w.message) for w in caught)
+    assert not [t for t in threading.enumerate() if t.name.startswith("fastbp-crew")]
     epochs = model.n_iter_
     assert 1 <= epochs < 1000
     assert len(model.loss_curve_) == epochs

@@ -10,14 +10,8 @@ from conftest import HIDDEN, LOSS_OUTPUTS, make_problem
 from fastbp import reference
 from fastbp._functions import ACTIVATIONS, LOSSES
 from fastbp._kernels import batch, block, dense, hogwild
-from fastbp._kernels.conventions import (
-    BlockBuffers,
-    ExampleBuffers,
-    Examples,
-    Momentum,
-    Step,
-)
-from fastbp._trainers import make_trainer, optimizer_state
+from fastbp._kernels.conventions import ExampleBuffers, Examples, Momentum, Step
+from fastbp._trainers import CREW_MIN_EXAMPLES, make_trainer, optimizer_state
 
 
 def reference_params(network, theta):
@@ -150,7 +144,8 @@ def test_steps_that_all_but_erase_the_weights_run_unblocked(rng, alpha, count_bl
 
 def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
     # Only a first layer of BLOCK_MIN_WEIGHTS or more runs in blocks, only without
-    # momentum (on one thread or several alike).
+    # momentum; with threads, a crew shares its passes (in calls long enough), and
+    # Hogwild runs where the block kernel does not.
     ran = []
     kernels = {
         "block_sgd_epoch": block.block_sgd_epoch,
@@ -161,8 +156,8 @@ def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
 
     def spy(name):
         def run(*args):
-            blocks = name == "hogwild_epoch" and args[-2] is not None
-            ran.append(f"{name}, blocks" if blocks else name)
+            crew = name == "block_sgd_epoch" and args[-1] is not None
+            ran.append(f"{name}, crew" if crew else name)
             return kernels[name](*args)
 
         return run
@@ -170,26 +165,29 @@ def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
     for name in kernels:
         monkeypatch.setattr(f"fastbp._trainers.{name}", spy(name))
     width = block.BLOCK_MIN_WEIGHTS // 8
-    for sizes, momentum, alpha, n_jobs, kernel in [
-        ((8, width, 2), 0.0, 1e-4, 1, "block_sgd_epoch"),
-        ((8, width, 2), 0.0, 1e-4, 1, "sgd_epoch, 3 examples"),
-        ((8, width - 1, 2), 0.0, 1e-4, 1, "sgd_epoch"),
-        ((8, width, 2), 0.5, 0.0, 1, "optimizer_epoch"),
-        ((8, width, 2), 0.0, 0.0, 2, "hogwild_epoch, blocks"),
-        ((8, width, 2), 0.0, 1e-4, 2, "hogwild_epoch, blocks"),
-        ((8, width, 2), 0.5, 0.0, 2, "hogwild_epoch"),
+    crew_call = CREW_MIN_EXAMPLES
+    for sizes, momentum, alpha, n_jobs, n_examples, kernel in [
+        ((8, width, 2), 0.0, 1e-4, 1, 8, "block_sgd_epoch"),
+        ((8, width, 2), 0.0, 1e-4, 1, 3, "sgd_epoch"),
+        ((8, width - 1, 2), 0.0, 1e-4, 1, 8, "sgd_epoch"),
+        ((8, width, 2), 0.5, 0.0, 1, 8, "optimizer_epoch"),
+        ((8, width, 2), 0.0, 0.0, 2, crew_call, "block_sgd_epoch, crew"),
+        ((8, width, 2), 0.0, 1e-4, 2, crew_call, "block_sgd_epoch, crew"),
+        ((8, width, 2), 0.0, 1e-4, 2, crew_call - 1, "block_sgd_epoch"),
+        ((8, width, 2), 0.0, 1e-4, 2, 3, "hogwild_epoch"),
+        ((8, width - 1, 2), 0.0, 1e-4, 2, crew_call, "hogwild_epoch"),
+        ((8, width, 2), 0.5, 0.0, 2, crew_call, "hogwild_epoch"),
     ]:
         ran.clear()
         network, theta, X, Y, sample_weight = make_problem(
-            rng, sizes, "relu", "log_loss", "logistic", n_samples=8
+            rng, sizes, "relu", "log_loss", "logistic", n_samples=crew_call
         )
         state = optimizer_state("sgd", theta, momentum=momentum)
         epoch = make_trainer(
             network, theta, X, Y, sample_weight, 1, 0.01, alpha, state, n_jobs
         )
-        n_examples = 3 if kernel.endswith("3 examples") else 8
         epoch(np.arange(n_examples))
-        assert ran == [kernel.split(",")[0] if n_examples == 3 else kernel]
+        assert ran == [kernel]
 
 
 @pytest.mark.parametrize("batch_size", [1, "1, blocks", 5])
@@ -379,7 +377,7 @@ def test_adam_epochs_match_reference(rng, loss, out, batch_size, by_weight):
         assert loss_value == pytest.approx((data_loss + penalty) / len(order), rel=1e-10)
 
 
-@pytest.mark.parametrize("kernel", ["one example", "momentum", "blocks"])
+@pytest.mark.parametrize("kernel", ["one example", "momentum"])
 def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
     # Parts longer than a merge run: without momentum, a thread trains its replica in
     # runs of MERGE_EXAMPLES and merges after each, which on one thread is exact.
@@ -399,9 +397,6 @@ def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
         momentum = Momentum.of(velocity, 0.9, True) if kernel == "momentum" else None
         pool = max(threads, 1)
         buffers = ExampleBuffers.allocate(network.layout, 0, np.float64, pool)
-        blocks = None
-        if kernel == "blocks":
-            blocks = BlockBuffers.allocate(4, 5, np.float64, pool)
         rows_per_thread = 0 if momentum else theta.shape[0]
         replicas = np.empty((pool, hogwild.REPLICA_ROWS, rows_per_thread))
         common = (trained, network.structure, step)
@@ -409,23 +404,17 @@ def test_hogwild_runs_the_serial_step_on_each_part(rng, kernel):
             numba.set_num_threads(threads)
             with numba.parallel_chunksize(1):
                 losses = hogwild.hogwild_epoch(
-                    examples, parts, *common, buffers, momentum, blocks, replicas
+                    examples, parts, *common, buffers, momentum, replicas
                 )
         else:
             own = hogwild.thread_buffers(buffers, 0)
             losses = np.zeros(2)
             for part in parts:
-                if blocks is None:
-                    serial = (
-                        dense.optimizer_epoch(examples, part, *common, own, momentum)
-                        if momentum is not None
-                        else dense.sgd_epoch(examples, part, *common, own, None)
-                    )
-                else:
-                    serial = block.block_sgd_epoch(
-                        examples, part, *common, own, hogwild.thread_blocks(blocks, 0)
-                    )
-                losses += serial
+                losses += (
+                    dense.optimizer_epoch(examples, part, *common, own, momentum)
+                    if momentum is not None
+                    else dense.sgd_epoch(examples, part, *common, own, None)
+                )
         return trained, velocity, losses
 
     def assert_same(parallel, serial):

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 def test_kernels_allocate_nothing_per_example(batch_size, n_features, extra):
     # Numba's own allocator is not seen by tracemalloc: count its allocations in a
     # fresh interpreter with NUMBA_NRT_STATS=1. An epoch of 4000 examples must
-    # allocate exactly as much as an epoch of 40 (Hogwild: as a thread's parts).
+    # allocate exactly as much as an epoch of 100 (Hogwild: as a thread's parts).
     sparse = extra.startswith("sparse")
     params = extra.removeprefix("sparse").lstrip(", ")
     code = textwrap.dedent(f"""
@@ -56,14 +56,18 @@ def test_kernels_allocate_nothing_per_example(batch_size, n_features, extra):
         epoch = make_trainer(network, theta, X, Y, np.ones(4000), {batch_size}, 0.01,
                              1e-4, {params})
         order = np.arange(4000)
-        epoch(order[:40])
+        if getattr(epoch, "crew", None) is not None:
+            # Each call of a helper adopts its arrays (allocations counted here): a
+            # helper that waits without yielding calls the kernel once per epoch.
+            epoch.crew.patience = 2**62
+        epoch(order[:100])
 
         def allocations(n):
             before = rtsys.get_allocation_stats().alloc
             epoch(order[:n])
             return rtsys.get_allocation_stats().alloc - before
 
-        print(allocations(40), allocations(4000))
+        print(allocations(100), allocations(4000))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -36,6 +36,7 @@ from .conventions import BLOCK
 from .layers import copy
 from .rules import sgd_update
 from .step import above_first_layer, example_views
+from .weight_pass import first_layer_pass
 
 # A first layer smaller than this many weights stays in L1/L2 anyway, and the
 # block's bookkeeping costs about what it saves; digits-sized networks also keep
@@ -61,88 +62,6 @@ def load_block(X, order, start, n_examples, x_block, n_in):
                 row[i] = 0.0
 
 
-@njit(**jit_options)
-def block_pass(theta, w_start, n_in, n_out, xs, zs, pending, products):
-    """``V -= sum_m pending[m] xs[m]^T``, then ``products[m] = V zs[m]``, in one pass.
-
-    Two rows of V at a time; each weight is loaded and stored once. Not inlined:
-    it runs once per block, and one compiled copy serves both call sites.
-    """
-    x0 = xs[0, :n_in]
-    x1 = xs[1, :n_in]
-    x2 = xs[2, :n_in]
-    x3 = xs[3, :n_in]
-    z0 = zs[0, :n_in]
-    z1 = zs[1, :n_in]
-    z2 = zs[2, :n_in]
-    z3 = zs[3, :n_in]
-    zero = theta.dtype.type(0)
-    full = n_out - n_out % 2
-    for j in range(0, full, 2):
-        # One slice per row: LLVM vectorises slices, not offsets into one array.
-        row = w_start + j * n_in
-        v = theta[row : row + n_in]
-        u = theta[row + n_in : row + 2 * n_in]
-        g0 = pending[0, j]
-        g1 = pending[1, j]
-        g2 = pending[2, j]
-        g3 = pending[3, j]
-        h0 = pending[0, j + 1]
-        h1 = pending[1, j + 1]
-        h2 = pending[2, j + 1]
-        h3 = pending[3, j + 1]
-        a0 = a1 = a2 = a3 = zero
-        b0 = b1 = b2 = b3 = zero
-        for i in range(n_in):
-            y0 = x0[i]
-            y1 = x1[i]
-            y2 = x2[i]
-            y3 = x3[i]
-            w = v[i] - g0 * y0 - g1 * y1 - g2 * y2 - g3 * y3
-            w2 = u[i] - h0 * y0 - h1 * y1 - h2 * y2 - h3 * y3
-            v[i] = w
-            u[i] = w2
-            c = z0[i]
-            a0 += w * c
-            b0 += w2 * c
-            c = z1[i]
-            a1 += w * c
-            b1 += w2 * c
-            c = z2[i]
-            a2 += w * c
-            b2 += w2 * c
-            c = z3[i]
-            a3 += w * c
-            b3 += w2 * c
-        products[0, j] = a0
-        products[1, j] = a1
-        products[2, j] = a2
-        products[3, j] = a3
-        products[0, j + 1] = b0
-        products[1, j + 1] = b1
-        products[2, j + 1] = b2
-        products[3, j + 1] = b3
-    for j in range(full, n_out):
-        row = w_start + j * n_in
-        v = theta[row : row + n_in]
-        g0 = pending[0, j]
-        g1 = pending[1, j]
-        g2 = pending[2, j]
-        g3 = pending[3, j]
-        a0 = a1 = a2 = a3 = zero
-        for i in range(n_in):
-            w = v[i] - g0 * x0[i] - g1 * x1[i] - g2 * x2[i] - g3 * x3[i]
-            v[i] = w
-            a0 += w * z0[i]
-            a1 += w * z1[i]
-            a2 += w * z2[i]
-            a3 += w * z3[i]
-        products[0, j] = a0
-        products[1, j] = a1
-        products[2, j] = a2
-        products[3, j] = a3
-
-
 @njit(**inline_options)
 def gram_matrix(xs, count, n_in, gram):
     """``gram[l, m] = xs[l] . xs[m]`` for ``l <= m < count`` (the upper triangle)."""
@@ -158,11 +77,13 @@ def gram_matrix(xs, count, n_in, gram):
 
 
 @njit(**jit_options)
-def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
+def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, crew):
     """``sgd_epoch`` without momentum, the first layer in blocks of examples.
 
     ``buffers`` are :class:`~fastbp._kernels.conventions.ExampleBuffers` (their
     ``dense_row`` unused), ``blocks`` :class:`~fastbp._kernels.conventions.BlockBuffers`;
+    ``crew`` is None (one thread) or the signals of helper threads that share each
+    pass over the first layer (:mod:`fastbp._kernels.weight_pass`; same results);
     ``step.decay`` must be at least ``SMALLEST_BLOCK_DECAY``. Returns
     ``(data_loss, penalty)`` as ``sgd_epoch``.
     """
@@ -202,7 +123,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
     for m in range(BLOCK):
         for j in range(n_out):
             pending[m, j] = zero
-    block_pass(theta, w_start, n_in, n_out, x_blocks[0], x_blocks[0], pending, products[0])
+    first_layer_pass(theta, w_start, n_in, n_out, blocks, 0, 0, crew)
     for block_index in range(n_blocks):
         side = block_index % 2
         xs = x_blocks[side]
@@ -243,7 +164,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks):
         following = x_blocks[1 - side]
         if block_index + 1 < n_blocks:
             load_block(X, order, block_start + BLOCK, n_examples, following, n_in)
-        block_pass(theta, w_start, n_in, n_out, xs, following, pending, products[1 - side])
+        first_layer_pass(theta, w_start, n_in, n_out, blocks, side, 1 - side, crew)
         if scale < lazy_decay.SMALLEST_SCALE:
             for m in range(BLOCK):
                 for j in range(n_out):

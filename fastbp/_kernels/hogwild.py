@@ -15,8 +15,7 @@ import numpy as np
 from numba import get_thread_id, njit, prange
 
 from .._functions import inline_options, jit_options
-from .block import block_sgd_epoch
-from .conventions import BlockBuffers, ExampleBuffers
+from .conventions import ExampleBuffers
 from .dense import optimizer_epoch, sgd_epoch
 from .layers import copy
 
@@ -61,23 +60,12 @@ def thread_buffers(buffers, thread):
     )  # fmt: skip
 
 
-@njit(**inline_options)
-def thread_blocks(blocks, thread):
-    """Thread ``thread``'s :class:`BlockBuffers` of per-thread buffers."""
-    return BlockBuffers(
-        blocks.x_blocks[thread], blocks.products[thread], blocks.pending[thread],
-        blocks.gram[thread], blocks.current[thread],
-    )  # fmt: skip
-
-
 @njit(parallel=True, **jit_options)
-def hogwild_epoch(
-    examples, order, theta, structure, step, buffers, optimizer, blocks, replicas
-):
+def hogwild_epoch(examples, order, theta, structure, step, buffers, optimizer, replicas):
     """One epoch of lock-free parallel per-example SGD (see the module's docstring).
 
-    ``buffers`` (and ``blocks``, if not None) hold one set per thread, along their
-    leading axis; the threads are as many. ``order`` is cut into
+    ``buffers`` hold one set per thread, along their leading axis; the threads are
+    as many. ``order`` is cut into
     ``threads * HOGWILD_PARTS_PER_THREAD`` contiguous parts, handed out to the
     threads one at a time (the caller sets Numba's thread count and a parallel chunk
     size of 1: set in here, they would make the kernel uncachable). A thread (its
@@ -94,9 +82,8 @@ def hogwild_epoch(
     adding them (that doubles it).
 
     The serial kernel is :func:`fastbp._kernels.dense.optimizer_epoch` with an
-    ``optimizer``; else :func:`fastbp._kernels.dense.sgd_epoch` if ``blocks`` is
-    None, else :func:`fastbp._kernels.block.block_sgd_epoch` (plain SGD only; the
-    ``scale`` of its first layer is the replica's own, so L2 is allowed). Returns
+    ``optimizer``, else :func:`fastbp._kernels.dense.sgd_epoch`. (Where the block
+    kernel runs, threads share its passes instead: :mod:`fastbp._crew`.) Returns
     the summed ``(data_loss, penalty)`` of all parts.
     """
     n_threads = buffers.outs.shape[0]
@@ -124,13 +111,7 @@ def hogwild_epoch(
             copy(base, local)
             for run_start in range(part_start, part_stop, MERGE_EXAMPLES):
                 run = order[run_start : min(run_start + MERGE_EXAMPLES, part_stop)]
-                if blocks is None:
-                    result = sgd_epoch(examples, run, local, structure, step, own, None)
-                else:
-                    result = block_sgd_epoch(
-                        examples, run, local, structure, step, own,
-                        thread_blocks(blocks, thread),
-                    )  # fmt: skip
+                result = sgd_epoch(examples, run, local, structure, step, own, None)
                 losses[part] += result[0]
                 penalties[part] += result[1]
                 merge(theta, local, base)

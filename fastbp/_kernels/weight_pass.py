@@ -1,0 +1,219 @@
+"""The block kernel's pass over the first layer: on one thread, or shared by several.
+
+One pass (:func:`block_pass`) applies a block's pending rank-one updates to V and
+computes the next block's products ``V x`` (:mod:`fastbp._kernels.block`). At
+784-128-10 it is nearly all of an epoch's arithmetic, and its rows are
+independent: with ``signals`` (a *crew*), the pass is cut into chunks of
+``CHUNK_UNITS`` rows that the training thread and its helper threads claim, each
+chunk once (compare-and-swap), so the threads train one model together, with the
+serial kernel's steps in its order. The result is the serial one up to rounding:
+LLVM inlines the pass into each caller and may vectorise a row's dot products
+differently there (seen when the row length is not a multiple of the vector
+width: 1e-16 apart, and then not bit-reproducible). The steps between two passes (4 examples
+through the layers above the first) stay on the training thread: the helpers spin
+until the next pass (:func:`help_with_passes`), which is what makes the crew exact
+where Hogwild's replicas are stale.
+
+A thread claims its own share of the chunks first, in ascending order, then the
+others', in descending order: each thread mostly keeps the same rows, in its own
+core's cache, and one that is late (a vCPU the host took away) loses its chunks to
+the others instead of holding up the pass. :mod:`fastbp._crew` runs the helpers.
+
+``signals`` is an int64 array of cache lines (``LINE`` slots each): line 0 holds
+the pass's number and inputs and whether the crew runs; then one line per chunk
+for its claim (the number of the pass that claimed it) and one for its completion.
+"""
+
+from numba import njit
+
+from .._functions import inline_options, jit_options
+from .atomics import compare_and_swap, load_acquire, spin_hint, store_release
+
+# Rows of V per chunk (even: block_pass computes rows in pairs). 16 chunks at
+# 784-128, each about 3 us of work against ~50 ns to claim it.
+CHUNK_UNITS = 8
+
+# int64 slots per cache line, and the slots of line 0.
+LINE = 8
+GENERATION = 0  # number of the latest pass the training thread started
+XS = 1  # x_blocks[XS]: the inputs of the pass's pending updates
+ZS = 2  # x_blocks[ZS]: the inputs of its products, written to products[ZS]
+THREADS = 3  # threads in the crew, the training thread's included
+RUNNING = 4  # 1 while the crew runs; helpers return when it is 0
+
+# Spin-hint rounds a helper waits for a pass before it returns to Python to yield
+# its CPU (some milliseconds: the steps between passes take microseconds).
+PATIENCE = 1 << 16
+
+
+def chunk_count(n_hidden):
+    """Chunks of a pass over ``n_hidden`` rows."""
+    return -(-n_hidden // CHUNK_UNITS)
+
+
+def signal_slots(n_hidden):
+    """Length of a crew's ``signals`` array for ``n_hidden`` rows."""
+    return LINE * (1 + 2 * chunk_count(n_hidden))
+
+
+@njit(**inline_options)
+def _claim_slot(chunk):
+    return LINE * (1 + 2 * chunk)
+
+
+@njit(**inline_options)
+def _done_slot(chunk):
+    return LINE * (2 + 2 * chunk)
+
+
+@njit(**jit_options)
+def block_pass(theta, w_start, n_in, first, stop, xs, zs, pending, products):
+    """``V -= sum_m pending[m] xs[m]^T``, then ``products[m] = V zs[m]``, in one pass
+    over rows ``first`` (even) to ``stop`` of V.
+
+    Two rows of V at a time; each weight is loaded and stored once. Rows are
+    paired from ``first``, so a pass split at even rows pairs them as one pass does.
+    """
+    x0 = xs[0, :n_in]
+    x1 = xs[1, :n_in]
+    x2 = xs[2, :n_in]
+    x3 = xs[3, :n_in]
+    z0 = zs[0, :n_in]
+    z1 = zs[1, :n_in]
+    z2 = zs[2, :n_in]
+    z3 = zs[3, :n_in]
+    zero = theta.dtype.type(0)
+    full = stop - (stop - first) % 2
+    for j in range(first, full, 2):
+        # One slice per row: LLVM vectorises slices, not offsets into one array.
+        row = w_start + j * n_in
+        v = theta[row : row + n_in]
+        u = theta[row + n_in : row + 2 * n_in]
+        g0 = pending[0, j]
+        g1 = pending[1, j]
+        g2 = pending[2, j]
+        g3 = pending[3, j]
+        h0 = pending[0, j + 1]
+        h1 = pending[1, j + 1]
+        h2 = pending[2, j + 1]
+        h3 = pending[3, j + 1]
+        a0 = a1 = a2 = a3 = zero
+        b0 = b1 = b2 = b3 = zero
+        for i in range(n_in):
+            y0 = x0[i]
+            y1 = x1[i]
+            y2 = x2[i]
+            y3 = x3[i]
+            w = v[i] - g0 * y0 - g1 * y1 - g2 * y2 - g3 * y3
+            w2 = u[i] - h0 * y0 - h1 * y1 - h2 * y2 - h3 * y3
+            v[i] = w
+            u[i] = w2
+            c = z0[i]
+            a0 += w * c
+            b0 += w2 * c
+            c = z1[i]
+            a1 += w * c
+            b1 += w2 * c
+            c = z2[i]
+            a2 += w * c
+            b2 += w2 * c
+            c = z3[i]
+            a3 += w * c
+            b3 += w2 * c
+        products[0, j] = a0
+        products[1, j] = a1
+        products[2, j] = a2
+        products[3, j] = a3
+        products[0, j + 1] = b0
+        products[1, j + 1] = b1
+        products[2, j + 1] = b2
+        products[3, j + 1] = b3
+    for j in range(full, stop):
+        row = w_start + j * n_in
+        v = theta[row : row + n_in]
+        g0 = pending[0, j]
+        g1 = pending[1, j]
+        g2 = pending[2, j]
+        g3 = pending[3, j]
+        a0 = a1 = a2 = a3 = zero
+        for i in range(n_in):
+            w = v[i] - g0 * x0[i] - g1 * x1[i] - g2 * x2[i] - g3 * x3[i]
+            v[i] = w
+            a0 += w * z0[i]
+            a1 += w * z1[i]
+            a2 += w * z2[i]
+            a3 += w * z3[i]
+        products[0, j] = a0
+        products[1, j] = a1
+        products[2, j] = a2
+        products[3, j] = a3
+
+
+@njit(**jit_options)
+def work_on_pass(theta, w_start, n_in, n_out, blocks, signals, generation, thread):
+    """Run the chunks of pass ``generation`` that thread ``thread`` can claim.
+
+    Its own share first (ascending), then the other threads' (descending); a sweep
+    ends at the first chunk already claimed. Publishes each chunk's completion.
+    """
+    x_blocks, products, pending = blocks.x_blocks, blocks.products, blocks.pending
+    n_threads = signals[THREADS]
+    n_chunks = -(-n_out // CHUNK_UNITS)
+    for sweep in range(n_threads):
+        owner = (thread + sweep) % n_threads
+        start = owner * n_chunks // n_threads
+        stop = (owner + 1) * n_chunks // n_threads
+        for k in range(stop - start):
+            chunk = start + k if sweep == 0 else stop - 1 - k
+            if not compare_and_swap(
+                signals, _claim_slot(chunk), generation - 1, generation
+            ):
+                break
+            xs = load_acquire(signals, XS)
+            zs = load_acquire(signals, ZS)
+            first = chunk * CHUNK_UNITS
+            block_pass(
+                theta, w_start, n_in, first, min(first + CHUNK_UNITS, n_out), x_blocks[xs],
+                x_blocks[zs], pending, products[zs],
+            )  # fmt: skip
+            store_release(signals, _done_slot(chunk), generation)
+
+
+@njit(**jit_options)
+def first_layer_pass(theta, w_start, n_in, n_out, blocks, xs, zs, signals):
+    """The block kernel's pass: ``blocks.x_blocks[xs]``'s pending updates, then
+    ``blocks.products[zs]`` of ``blocks.x_blocks[zs]``; shared with the crew of
+    ``signals`` if not None (returns when every chunk is done)."""
+    if signals is None:
+        x_blocks = blocks.x_blocks
+        block_pass(theta, w_start, n_in, 0, n_out, x_blocks[xs], x_blocks[zs],
+                   blocks.pending, blocks.products[zs])  # fmt: skip
+        return
+    generation = signals[GENERATION] + 1
+    store_release(signals, XS, xs)
+    store_release(signals, ZS, zs)
+    store_release(signals, GENERATION, generation)
+    work_on_pass(theta, w_start, n_in, n_out, blocks, signals, generation, 0)
+    for chunk in range(-(-n_out // CHUNK_UNITS)):
+        while load_acquire(signals, _done_slot(chunk)) != generation:
+            spin_hint()
+
+
+@njit(**jit_options)
+def help_with_passes(theta, w_start, n_in, n_out, blocks, signals, thread, seen, patience):
+    """Helper thread ``thread``'s loop: work on each new pass until the crew stops
+    (returns -1) or no pass came for ``patience`` spins (returns the last pass seen,
+    to be called again with it after yielding the CPU; ``PATIENCE`` by default)."""
+    waited = 0
+    while waited < patience:
+        if load_acquire(signals, RUNNING) == 0:
+            return -1
+        generation = load_acquire(signals, GENERATION)
+        if generation != seen:
+            work_on_pass(theta, w_start, n_in, n_out, blocks, signals, generation, thread)
+            seen = generation
+            waited = 0
+        else:
+            spin_hint()
+            waited += 1
+    return seen

@@ -1,0 +1,121 @@
+"""Threads that share the block kernel's passes (fastbp._crew): the serial results."""
+
+import threading
+
+import numpy as np
+import pytest
+from conftest import make_problem
+
+from fastbp import FastBPClassifier, FastBPRegressor
+from fastbp._crew import Crew
+from fastbp._kernels import block
+from fastbp._kernels.weight_pass import CHUNK_UNITS
+from fastbp._trainers import make_trainer
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def crew_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("fastbp-crew")]
+
+
+@pytest.fixture
+def every_layer_in_blocks(monkeypatch):
+    monkeypatch.setattr("fastbp._trainers.BLOCK_MIN_WEIGHTS", 0)
+    monkeypatch.setattr("fastbp._trainers.CREW_MIN_EXAMPLES", 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_hidden", [1, CHUNK_UNITS, 2 * CHUNK_UNITS + 3])
+@pytest.mark.parametrize("threads", [2, 3, 5])
+def test_a_crew_trains_what_one_thread_trains(
+    rng, dtype, n_hidden, threads, every_layer_in_blocks
+):
+    # Chunks of whole pairs of rows, a last chunk of odd length, a single chunk (the
+    # helpers find nothing to claim), more threads than chunks and than cores; L2
+    # (lazy decay, and the norm it keeps); calls that end mid-block.
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (9, n_hidden, 4, 3), "tanh", "log_loss", "softmax", n_samples=103, dtype=dtype
+    )
+    results = []
+    for n_jobs in (1, threads):
+        trained = theta.copy()
+        epoch = make_trainer(
+            network, trained, X, Y, sample_weight, 1, 0.05, 0.01, None, n_jobs
+        )
+        assert (epoch.crew is None) == (n_jobs == 1)
+        losses = [epoch(order) for order in orders(103, seed=1)]
+        results.append((trained, losses))
+    # Equal up to the rounding of a row's dot products (weight_pass's docstring).
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=tolerance)
+    assert crew_threads() == []
+
+
+def orders(n, seed):
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(n), np.arange(n - 2), rng.permutation(n)[:37]]
+
+
+def test_the_training_thread_does_every_chunk_when_no_helper_comes(
+    rng, every_layer_in_blocks
+):
+    # A helper that never runs (a vCPU the host took away, a thread not yet
+    # started) holds nothing up: the chunks it would have claimed are the training
+    # thread's, and the result is the serial one.
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (12, 3 * CHUNK_UNITS, 2), "relu", "squared_error", "identity", n_samples=41
+    )
+    epoch = make_trainer(network, theta.copy(), X, Y, sample_weight, 1, 0.05, 0.001)
+    order = rng.permutation(41)
+    serial = block.block_sgd_epoch(
+        epoch.examples, order, epoch.theta, epoch.structure, epoch.step(0.05),
+        epoch.buffers, epoch.blocks, None,
+    )  # fmt: skip
+    alone = make_trainer(network, theta.copy(), X, Y, sample_weight, 1, 0.05, 0.001)
+    crew = Crew(3 * CHUNK_UNITS, threads=4)  # its helpers are never started
+    result = block.block_sgd_epoch(
+        alone.examples, order, alone.theta, alone.structure, alone.step(0.05),
+        alone.buffers, alone.blocks, crew.signals,
+    )  # fmt: skip
+    np.testing.assert_allclose(result, serial, rtol=1e-12)
+    np.testing.assert_allclose(alone.theta, epoch.theta, rtol=1e-12, atol=1e-14)
+
+
+def test_a_failing_helper_fails_the_fit_and_keeps_the_model(rng, monkeypatch):
+    X = rng.normal(size=(300, 100))
+    y = (X[:, 0] > 0).astype(int)
+    model = FastBPClassifier(hidden_layer_sizes=(96,), n_jobs=2, max_iter=2, random_state=0)
+    model.fit(X, y)
+    before = [a.copy() for a in model.coefs_ + model.intercepts_]
+
+    def broken(*args):
+        raise MemoryError("a helper ran out of memory")
+
+    monkeypatch.setattr("fastbp._crew.help_with_passes", broken)
+    with pytest.raises(MemoryError, match="a helper ran out of memory"):
+        model.partial_fit(X, y)
+    for kept, was in zip(model.coefs_ + model.intercepts_, before, strict=True):
+        np.testing.assert_array_equal(kept, was)
+    assert crew_threads() == []
+
+
+@pytest.mark.parametrize("estimator", [FastBPClassifier, FastBPRegressor])
+def test_n_jobs_does_not_change_a_wide_networks_fit(rng, estimator):
+    # Through the estimators, shuffled epochs, partial_fit after fit: n_jobs only
+    # changes how long it takes.
+    X = rng.normal(size=(500, 90))
+    y = (X[:, :2].sum(axis=1) > 0).astype(int)
+    fits = []
+    for n_jobs in (1, 2):
+        model = estimator(
+            hidden_layer_sizes=(100, 7), n_jobs=n_jobs, max_iter=3, random_state=0
+        )
+        model.fit(X, y)
+        model.partial_fit(X, y)
+        fits.append(model)
+    for one, two in zip(fits[0].coefs_ + fits[0].intercepts_,
+                        fits[1].coefs_ + fits[1].intercepts_, strict=True):  # fmt: skip
+        np.testing.assert_allclose(one, two, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fits[0].loss_curve_, fits[1].loss_curve_, rtol=1e-10)
