@@ -47,14 +47,22 @@ class Crew:
         self.signals[THREADS] = threads
 
     @contextmanager
-    def running(self, theta, structure, blocks):
+    def running(self, theta, structure, blocks, X, order):
         """Run the helpers for the block; yields the ``signals`` the kernel takes.
 
         On leaving (a return, an exception, Ctrl-C in the training thread), the
         helpers are told to stop and joined; an exception in a helper is raised here.
         """
         sizes = structure.sizes
-        pass_args = (theta, structure.weight_offsets[0], sizes[0], sizes[1], blocks)
+        pass_args = (
+            theta,
+            structure.weight_offsets[0],
+            sizes[0],
+            sizes[1],
+            blocks,
+            X,
+            order,
+        )
         failures = []
         helpers = [
             threading.Thread(

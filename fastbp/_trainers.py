@@ -177,7 +177,10 @@ class DenseTrainer(Trainer):
         if in_blocks:
             if self.crew is None or order.shape[0] < CREW_MIN_EXAMPLES:
                 return block_sgd_epoch(*args, self._buffers(0), self.blocks, None)
-            with self.crew.running(self.theta, self.structure, self.blocks) as signals:
+            crew = self.crew.running(
+                self.theta, self.structure, self.blocks, self.examples.X, order
+            )
+            with crew as signals:
                 return block_sgd_epoch(*args, self._buffers(0), self.blocks, signals)
         if self.threads == 1:
             kernel = sgd_epoch if self.optimizer is None else optimizer_epoch

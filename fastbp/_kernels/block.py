@@ -29,14 +29,13 @@ whose ``V x`` and ``||x||^2`` the block already has.
 
 from numba import njit
 
-from .._functions import inline_options, jit_options, loss_sum
+from .._functions import jit_options, loss_sum
 from . import lazy_decay
 from .borrowed import borrowed
 from .conventions import BLOCK
-from .layers import copy
 from .rules import sgd_update
 from .step import above_first_layer, example_views
-from .weight_pass import first_layer_pass
+from .weight_pass import first_layer_pass, prepare_block
 
 # A first layer smaller than this many weights stays in L1/L2 anyway, and the
 # block's bookkeeping costs about what it saves; digits-sized networks also keep
@@ -48,32 +47,6 @@ BLOCK_MIN_WEIGHTS = 8192
 # far from float32's underflow. A smaller decay (learning_rate * alpha > 0.5, an L2
 # step that all but erases the weights) runs the one-example kernel.
 SMALLEST_BLOCK_DECAY = 0.5
-
-
-@njit(**jit_options)
-def load_block(X, order, start, n_examples, x_block, n_in):
-    """Copy ``X[order[start:start + BLOCK]]`` into ``x_block``; rows past the end are 0."""
-    for m in range(BLOCK):
-        row = x_block[m, :n_in]
-        if start + m < n_examples:
-            copy(row, X[order[start + m]])
-        else:
-            for i in range(n_in):
-                row[i] = 0.0
-
-
-@njit(**inline_options)
-def gram_matrix(xs, count, n_in, gram):
-    """``gram[l, m] = xs[l] . xs[m]`` for ``l <= m < count`` (the upper triangle)."""
-    zero = gram.dtype.type(0)
-    for low in range(count):
-        for high in range(low, count):
-            total = zero
-            xl = xs[low, :n_in]
-            xh = xs[high, :n_in]
-            for i in range(n_in):
-                total += xl[i] * xh[i]
-            gram[low, high] = total
 
 
 @njit(**jit_options)
@@ -93,7 +66,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
     buffers = borrowed(buffers)
     X, Y, sample_weights = borrowed(examples)
     outs, deltas = buffers.outs, buffers.deltas
-    x_blocks, products, pending, gram, current = borrowed(blocks)
+    x_blocks, products, pending, grams, current = borrowed(blocks)
     learning_rate, decay, alpha = step.learning_rate, step.decay, step.alpha
     sizes, weight_offsets, bias_offsets, unit_offsets = (
         structure.sizes,
@@ -118,18 +91,22 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
     n_blocks = -(-n_examples // BLOCK)
     if n_blocks == 0:
         return 0.0, penalty
+    # Block b's rows and Gram matrix are in slot b % 3 of x_blocks and gram (each
+    # pass prepares the block after next: weight_pass), its products in b % 2.
     # The first block's products: a pass that applies no update.
-    load_block(X, order, 0, n_examples, x_blocks[0], n_in)
+    prepare_block(X, order, 0, x_blocks[0], grams[0], n_in)
+    if n_blocks > 1:
+        prepare_block(X, order, BLOCK, x_blocks[1], grams[1], n_in)
     for m in range(BLOCK):
         for j in range(n_out):
             pending[m, j] = zero
-    first_layer_pass(theta, w_start, n_in, n_out, blocks, 0, 0, crew)
+    first_layer_pass(theta, w_start, n_in, n_out, blocks, X, order, (0, 0, 0, -1), crew)
     for block_index in range(n_blocks):
         side = block_index % 2
-        xs = x_blocks[side]
+        slot = block_index % 3
+        gram = grams[slot]
         block_start = block_index * BLOCK
         count = min(BLOCK, n_examples - block_start)
-        gram_matrix(xs, count, n_in, gram)
         for m in range(count):
             i = order[block_start + m]
             for j in range(n_out):
@@ -161,10 +138,11 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
         for m in range(count, BLOCK):
             for j in range(n_out):
                 pending[m, j] = zero
-        following = x_blocks[1 - side]
-        if block_index + 1 < n_blocks:
-            load_block(X, order, block_start + BLOCK, n_examples, following, n_in)
-        first_layer_pass(theta, w_start, n_in, n_out, blocks, side, 1 - side, crew)
+        # The next block's products (its rows are stale after the last block: unused).
+        after_next = block_start + 2 * BLOCK
+        load = after_next if after_next < n_examples else -1
+        pass_slots = (slot, (block_index + 1) % 3, 1 - side, load)
+        first_layer_pass(theta, w_start, n_in, n_out, blocks, X, order, pass_slots, crew)
         if scale < lazy_decay.SMALLEST_SCALE:
             for m in range(BLOCK):
                 for j in range(n_out):

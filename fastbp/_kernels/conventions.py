@@ -184,25 +184,24 @@ class ExampleBuffers(NamedTuple):
 
 
 class BlockBuffers(NamedTuple):
-    """Buffers of the block kernel (:mod:`fastbp._kernels.block`); with a leading
-    thread axis, one set per Hogwild thread."""
+    """Buffers of the block kernel (:mod:`fastbp._kernels.block`)."""
 
-    x_blocks: np.ndarray  # (2, BLOCK, n_features): this block's inputs and the next's
+    x_blocks: np.ndarray  # (3, BLOCK, n_features): this block's inputs, the next's,
+    # and the one after (prepared during the pass)
     products: np.ndarray  # (2, BLOCK, n_hidden): V x of this block's and the next's
     pending: np.ndarray  # (BLOCK, n_hidden): the block's first-layer steps g_m
-    gram: np.ndarray  # (BLOCK, BLOCK): x_l . x_m of the block's inputs
+    gram: np.ndarray  # (3, BLOCK, BLOCK): x_l . x_m of each block's inputs
     current: np.ndarray  # (n_hidden,): V_m x_m of the example being trained
 
     @classmethod
-    def allocate(cls, n_features, n_hidden, dtype, threads=None):
+    def allocate(cls, n_features, n_hidden, dtype):
         """Zeroed, every row on cache lines of its own."""
-        lead = () if threads is None else (threads,)
         return cls(
-            aligned_rows((*lead, 2, BLOCK, n_features), dtype),
-            aligned_rows((*lead, 2, BLOCK, n_hidden), dtype),
-            aligned_rows((*lead, BLOCK, n_hidden), dtype),
-            aligned_rows((*lead, BLOCK, BLOCK), dtype),
-            aligned_rows((*lead, n_hidden), dtype),
+            aligned_rows((3, BLOCK, n_features), dtype),
+            aligned_rows((2, BLOCK, n_hidden), dtype),
+            aligned_rows((BLOCK, n_hidden), dtype),
+            aligned_rows((3, BLOCK, BLOCK), dtype),
+            aligned_rows((n_hidden,), dtype),
         )
 
 

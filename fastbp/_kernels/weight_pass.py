@@ -19,15 +19,24 @@ others', in descending order: each thread mostly keeps the same rows, in its own
 core's cache, and one that is late (a vCPU the host took away) loses its chunks to
 the others instead of holding up the pass. :mod:`fastbp._crew` runs the helpers.
 
+A pass has one more piece of work, a *job* claimed like a chunk (by a helper
+first): copying the rows of the block after next into its slot of ``x_blocks`` and
+computing their Gram matrix (:func:`prepare_block`), the steps between passes
+that do not depend on them. Done by a helper, it leaves the training thread only
+the examples' own steps between two passes.
+
 ``signals`` is an int64 array of cache lines (``LINE`` slots each): line 0 holds
-the pass's number and inputs and whether the crew runs; then one line per chunk
-for its claim (the number of the pass that claimed it) and one for its completion.
+the pass's number and inputs and whether the crew runs; then a line per chunk for
+its claim (the number of the pass that claimed it) and one for its completion, and
+the same two for the job.
 """
 
 from numba import njit
 
 from .._functions import inline_options, jit_options
 from .atomics import compare_and_swap, load_acquire, spin_hint, store_release
+from .conventions import BLOCK
+from .layers import copy
 
 # Rows of V per chunk (even: block_pass computes rows in pairs). 16 chunks at
 # 784-128, each about 3 us of work against ~50 ns to claim it.
@@ -37,9 +46,11 @@ CHUNK_UNITS = 8
 LINE = 8
 GENERATION = 0  # number of the latest pass the training thread started
 XS = 1  # x_blocks[XS]: the inputs of the pass's pending updates
-ZS = 2  # x_blocks[ZS]: the inputs of its products, written to products[ZS]
-THREADS = 3  # threads in the crew, the training thread's included
-RUNNING = 4  # 1 while the crew runs; helpers return when it is 0
+ZS = 2  # x_blocks[ZS]: the inputs of its products
+INTO = 3  # products[INTO]: where the products go
+LOAD = 4  # the job: the block starting at example LOAD into the third slot (or -1)
+THREADS = 5  # threads in the crew, the training thread's included
+RUNNING = 6  # 1 while the crew runs; helpers return when it is 0
 
 # Spin-hint rounds a helper waits for a pass before it returns to Python to yield
 # its CPU (some milliseconds: the steps between passes take microseconds).
@@ -53,17 +64,53 @@ def chunk_count(n_hidden):
 
 def signal_slots(n_hidden):
     """Length of a crew's ``signals`` array for ``n_hidden`` rows."""
-    return LINE * (1 + 2 * chunk_count(n_hidden))
+    return LINE * (3 + 2 * chunk_count(n_hidden))
 
 
 @njit(**inline_options)
 def _claim_slot(chunk):
+    """Slot of chunk ``chunk``'s claim; the job is the chunk after the last."""
     return LINE * (1 + 2 * chunk)
 
 
 @njit(**inline_options)
 def _done_slot(chunk):
     return LINE * (2 + 2 * chunk)
+
+
+@njit(**jit_options)
+def load_block(X, order, start, n_examples, x_block, n_in):
+    """Copy ``X[order[start:start + BLOCK]]`` into ``x_block``; rows past the end are 0."""
+    for m in range(BLOCK):
+        row = x_block[m, :n_in]
+        if start + m < n_examples:
+            copy(row, X[order[start + m]])
+        else:
+            for i in range(n_in):
+                row[i] = 0.0
+
+
+@njit(**inline_options)
+def gram_matrix(xs, count, n_in, gram):
+    """``gram[l, m] = xs[l] . xs[m]`` for ``l <= m < count`` (the upper triangle)."""
+    zero = gram.dtype.type(0)
+    for low in range(count):
+        for high in range(low, count):
+            total = zero
+            xl = xs[low, :n_in]
+            xh = xs[high, :n_in]
+            for i in range(n_in):
+                total += xl[i] * xh[i]
+            gram[low, high] = total
+
+
+@njit(**jit_options)
+def prepare_block(X, order, start, x_block, gram, n_in):
+    """The block of examples ``order[start:start + BLOCK]``: its rows into
+    ``x_block`` (zeros past the end) and their Gram matrix into ``gram``."""
+    n_examples = order.shape[0]
+    load_block(X, order, start, n_examples, x_block, n_in)
+    gram_matrix(x_block, min(BLOCK, n_examples - start), n_in, gram)
 
 
 @njit(**jit_options)
@@ -150,13 +197,33 @@ def block_pass(theta, w_start, n_in, first, stop, xs, zs, pending, products):
 
 
 @njit(**jit_options)
-def work_on_pass(theta, w_start, n_in, n_out, blocks, signals, generation, thread):
-    """Run the chunks of pass ``generation`` that thread ``thread`` can claim.
+def _run_job(blocks, X, order, n_in, n_out, signals, generation):
+    """Claim pass ``generation``'s job and run it; False if it was claimed already."""
+    n_chunks = -(-n_out // CHUNK_UNITS)
+    if not compare_and_swap(signals, _claim_slot(n_chunks), generation - 1, generation):
+        return False
+    start = load_acquire(signals, LOAD)
+    if start >= 0:
+        slot = 3 - load_acquire(signals, XS) - load_acquire(signals, ZS)
+        prepare_block(X, order, start, blocks.x_blocks[slot], blocks.gram[slot], n_in)
+    store_release(signals, _done_slot(n_chunks), generation)
+    return True
 
-    Its own share first (ascending), then the other threads' (descending); a sweep
-    ends at the first chunk already claimed. Publishes each chunk's completion.
+
+@njit(**jit_options)
+def work_on_pass(
+    theta, w_start, n_in, n_out, blocks, X, order, signals, generation, thread
+):
+    """Run the work of pass ``generation`` that thread ``thread`` can claim.
+
+    A helper takes the job first; then every thread its own share of the chunks
+    (ascending), then the other threads' (descending), each sweep ending at the
+    first chunk already claimed; the training thread takes the job last if no
+    helper has. Publishes each piece's completion.
     """
     x_blocks, products, pending = blocks.x_blocks, blocks.products, blocks.pending
+    if thread != 0:
+        _run_job(blocks, X, order, n_in, n_out, signals, generation)
     n_threads = signals[THREADS]
     n_chunks = -(-n_out // CHUNK_UNITS)
     for sweep in range(n_threads):
@@ -171,36 +238,50 @@ def work_on_pass(theta, w_start, n_in, n_out, blocks, signals, generation, threa
                 break
             xs = load_acquire(signals, XS)
             zs = load_acquire(signals, ZS)
+            into = load_acquire(signals, INTO)
             first = chunk * CHUNK_UNITS
             block_pass(
                 theta, w_start, n_in, first, min(first + CHUNK_UNITS, n_out), x_blocks[xs],
-                x_blocks[zs], pending, products[zs],
+                x_blocks[zs], pending, products[into],
             )  # fmt: skip
             store_release(signals, _done_slot(chunk), generation)
+    if thread == 0:
+        _run_job(blocks, X, order, n_in, n_out, signals, generation)
 
 
 @njit(**jit_options)
-def first_layer_pass(theta, w_start, n_in, n_out, blocks, xs, zs, signals):
-    """The block kernel's pass: ``blocks.x_blocks[xs]``'s pending updates, then
-    ``blocks.products[zs]`` of ``blocks.x_blocks[zs]``; shared with the crew of
-    ``signals`` if not None (returns when every chunk is done)."""
+def first_layer_pass(theta, w_start, n_in, n_out, blocks, X, order, pass_slots, signals):
+    """The block kernel's pass, and its job: ``pass_slots`` is ``(xs, zs, into,
+    load)``: apply the pending updates of ``blocks.x_blocks[xs]``, compute
+    ``blocks.products[into]`` of ``blocks.x_blocks[zs]``, and (if ``load >= 0``)
+    prepare the block starting at example ``load`` in the third slot of
+    ``x_blocks`` and ``gram``. Shared with the crew of ``signals`` if not None
+    (returns when every piece is done)."""
+    xs, zs, into, load = pass_slots
     if signals is None:
         x_blocks = blocks.x_blocks
         block_pass(theta, w_start, n_in, 0, n_out, x_blocks[xs], x_blocks[zs],
-                   blocks.pending, blocks.products[zs])  # fmt: skip
+                   blocks.pending, blocks.products[into])  # fmt: skip
+        if load >= 0:
+            slot = 3 - xs - zs
+            prepare_block(X, order, load, x_blocks[slot], blocks.gram[slot], n_in)
         return
     generation = signals[GENERATION] + 1
     store_release(signals, XS, xs)
     store_release(signals, ZS, zs)
+    store_release(signals, INTO, into)
+    store_release(signals, LOAD, load)
     store_release(signals, GENERATION, generation)
-    work_on_pass(theta, w_start, n_in, n_out, blocks, signals, generation, 0)
-    for chunk in range(-(-n_out // CHUNK_UNITS)):
+    work_on_pass(theta, w_start, n_in, n_out, blocks, X, order, signals, generation, 0)
+    for chunk in range(-(-n_out // CHUNK_UNITS) + 1):  # the job's too
         while load_acquire(signals, _done_slot(chunk)) != generation:
             spin_hint()
 
 
 @njit(**jit_options)
-def help_with_passes(theta, w_start, n_in, n_out, blocks, signals, thread, seen, patience):
+def help_with_passes(
+    theta, w_start, n_in, n_out, blocks, X, order, signals, thread, seen, patience
+):
     """Helper thread ``thread``'s loop: work on each new pass until the crew stops
     (returns -1) or no pass came for ``patience`` spins (returns the last pass seen,
     to be called again with it after yielding the CPU; ``PATIENCE`` by default)."""
@@ -210,7 +291,9 @@ def help_with_passes(theta, w_start, n_in, n_out, blocks, signals, thread, seen,
             return -1
         generation = load_acquire(signals, GENERATION)
         if generation != seen:
-            work_on_pass(theta, w_start, n_in, n_out, blocks, signals, generation, thread)
+            work_on_pass(
+                theta, w_start, n_in, n_out, blocks, X, order, signals, generation, thread
+            )
             seen = generation
             waited = 0
         else:
