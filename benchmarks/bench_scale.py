@@ -1,4 +1,6 @@
-"""Scale: Hogwild threads, a threaded grid search and sparse input (costs and ratios)."""
+"""Scale: threads (n_jobs=2; on workload C's network a crew sharing the block kernel's
+passes, Hogwild! elsewhere), a threaded grid search and sparse input (costs and ratios).
+The classes keep their Hogwild names: renaming them would start their history anew."""
 
 import time
 
@@ -36,7 +38,7 @@ class Hogwild(OneBLASThread):
 
 
 class HogwildRatio(OneBLASThread):
-    """Hogwild epoch time with 2 threads / with 1 (lower is better; 0.5 is ideal)."""
+    """Epoch time with 2 threads / with 1 (lower is better; 0.5 is ideal)."""
 
     timeout = 300
 
@@ -63,7 +65,7 @@ class HogwildRatio(OneBLASThread):
 
 
 class HogwildTimeToAccuracy:
-    """Hogwild on workload C's network, judged by time to accuracy (both costs: lower
+    """Two threads on workload C's network, judged by time to accuracy (both costs: lower
     is better; medians over three seeds).
 
     ``track_time_ratio``: the time ``n_jobs=2`` takes to reach the test accuracy the

@@ -1,4 +1,7 @@
-"""Hogwild's two threads against one, judged by time to accuracy.
+"""Two threads (``n_jobs=2``) against one, judged by time to accuracy.
+
+On this network the threads share each pass of the block kernel (a crew, the same
+steps as one thread); the file keeps its name from when they ran Hogwild!.
 
 Trains workload C's network (784-128-10, logistic units) on MNIST-shaped data with
 ``n_jobs=1`` and ``n_jobs=2``, one ``partial_fit`` epoch at a time, prints each
@@ -37,6 +40,8 @@ for epochs, speedup in speedups_to_accuracy(curves).items():
     print(f"n_jobs=2 reached the serial accuracy after {epochs} epochs: {reached}")
 
 figure = plot.time_to_accuracy(curves)
-figure.axes[0].set_title("Hogwild, 784-128-10 on MNIST-shaped data, one epoch per point")
+figure.axes[0].set_title(
+    "n_jobs=2 vs 1, 784-128-10 on MNIST-shaped data, one epoch per point"
+)
 figure.savefig(target, dpi=110)
 print(f"wrote {target}")

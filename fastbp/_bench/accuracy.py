@@ -1,5 +1,5 @@
 """Time to accuracy, epoch by epoch: fastbp next to scikit-learn's MLP on digits,
-Hogwild's two threads next to one and ParallelSGD's two Dask workers next to one on
+two threads (n_jobs=2) next to one and ParallelSGD's two Dask workers next to one on
 workload C's network.
 
 Each gives ``curves``, ``{name: (seconds, accuracies)}`` (cumulative training time and
@@ -13,7 +13,7 @@ import numpy as np
 
 from .workloads import hogwild_model, mnist_shaped
 
-# Hogwild's comparison (issue 16's setting): MNIST-shaped data, a 500-example warm-up,
+# The threads' comparison (issue 16's setting): MNIST-shaped data, a 500-example warm-up,
 # then one partial_fit epoch at a time; n_jobs=2 is judged by the time it takes to
 # reach the serial fit's test accuracy after TARGET_EPOCHS epochs.
 CURVE_EPOCHS = 6

@@ -54,7 +54,7 @@ def hogwild_to_accuracy(seeds, size=15_000, features="standardized"):
     """Print :func:`fastbp._bench.accuracy.hogwild_curves` of each seed and the
     speed-ups to the serial fit's accuracy; returns ``(curves, speed-ups)`` per seed."""
     print(
-        f"\nHogwild time to accuracy: workload C's network on MNIST-shaped data "
+        f"\nThreads (n_jobs=2) time to accuracy: workload C's network on MNIST-shaped data "
         f"({MNIST_FEATURES[features]}; {size:,} rows, test accuracy on {size // 3:,}), one "
         "partial_fit epoch at a time; per epoch: test accuracy (cumulative seconds)"
     )
@@ -182,7 +182,8 @@ def main(rounds=5, small=False):
         warnings.simplefilter("ignore", ConvergenceWarning)
         rates, accuracy = hogwild(rounds, 2_000 if small else 20_000)
         print(
-            f"Hogwild, workload C's network on learnable MNIST-shaped data "
+            f"Threads (n_jobs=2: a crew sharing the block kernel's passes), workload C's "
+            f"network on learnable MNIST-shaped data "
             f"({2_000 if small else 20_000:,} examples, {HOGWILD_EPOCHS} epochs per fit, "
             "float64)"
         )
