@@ -42,7 +42,8 @@ CHUNK_ROWS = 256
 BLOCK_MIN_EXAMPLES = 4
 
 # A call on fewer examples with n_jobs > 1 runs the block kernel on one thread:
-# starting the helper threads costs about what they would save (docs/architecture.md).
+# starting and stopping a helper costs 60-130 us (Zen 5), what it saves on some
+# 20-40 examples of a 784-128-10 network.
 CREW_MIN_EXAMPLES = 64
 
 # With verbose=2, the seconds of training between two progress reports, and the
@@ -144,8 +145,8 @@ class DenseTrainer(Trainer):
     a decay of at least ``SMALLEST_BLOCK_DECAY``). ``n_jobs`` above 1 (at most one
     thread per example) shares the block kernel's passes over the first layer among
     that many threads (a :class:`~fastbp._crew.Crew`, in calls of
-    ``CREW_MIN_EXAMPLES`` or more: the same results as one thread), and runs
-    Hogwild! where the block kernel does not run.
+    ``CREW_MIN_EXAMPLES`` or more, shorter calls on one thread: the same results as
+    ``n_jobs=1``), and runs Hogwild! where the block kernel does not apply.
     """
 
     def __init__(self, network, theta, examples, learning_rate, alpha, optimizer, n_jobs):
@@ -168,23 +169,21 @@ class DenseTrainer(Trainer):
 
     def run(self, order, learning_rate):
         step = self.step(learning_rate)
-        in_blocks = (
-            self.blocks is not None
-            and step.decay >= SMALLEST_BLOCK_DECAY
-            and order.shape[0] >= BLOCK_MIN_EXAMPLES
-        )
+        blockwise = self.blocks is not None and step.decay >= SMALLEST_BLOCK_DECAY
+        n_examples = order.shape[0]
         args = (self.examples, order, self.theta, self.structure, step)
-        if in_blocks:
-            if self.crew is None or order.shape[0] < CREW_MIN_EXAMPLES:
+        if blockwise and n_examples >= BLOCK_MIN_EXAMPLES:
+            if self.crew is None or n_examples < CREW_MIN_EXAMPLES:
                 return block_sgd_epoch(*args, self._buffers(0), self.blocks, None)
             crew = self.crew.running(
                 self.theta, self.structure, self.blocks, self.examples.X, order
             )
             with crew as signals:
                 return block_sgd_epoch(*args, self._buffers(0), self.blocks, signals)
-        if self.threads == 1:
+        # A crew's short calls run on one thread too: n_jobs never changes its fit.
+        if self.threads == 1 or blockwise:
             kernel = sgd_epoch if self.optimizer is None else optimizer_epoch
-            return kernel(*args, self.buffers, self.optimizer)
+            return kernel(*args, self._buffers(0), self.optimizer)
         with parallel_threads(self.threads):
             return hogwild_epoch(*args, self.buffers, self.optimizer, self.replicas)
 

@@ -174,7 +174,7 @@ def test_wide_first_layers_are_trained_in_blocks(rng, monkeypatch):
         ((8, width, 2), 0.0, 0.0, 2, crew_call, "block_sgd_epoch, crew"),
         ((8, width, 2), 0.0, 1e-4, 2, crew_call, "block_sgd_epoch, crew"),
         ((8, width, 2), 0.0, 1e-4, 2, crew_call - 1, "block_sgd_epoch"),
-        ((8, width, 2), 0.0, 1e-4, 2, 3, "hogwild_epoch"),
+        ((8, width, 2), 0.0, 1e-4, 2, 3, "sgd_epoch"),
         ((8, width - 1, 2), 0.0, 1e-4, 2, crew_call, "hogwild_epoch"),
         ((8, width, 2), 0.5, 0.0, 2, crew_call, "hogwild_epoch"),
     ]:
