@@ -91,22 +91,17 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
     n_blocks = -(-n_examples // BLOCK)
     if n_blocks == 0:
         return 0.0, penalty
-    # Block b's rows and Gram matrix are in slot b % 3 of x_blocks and gram (each
-    # pass prepares the block after next: weight_pass), its products in b % 2.
-    # The first block's products: a pass that applies no update.
+    # Block b's rows and Gram matrix are in slot b % 3 of x_blocks and gram, its
+    # products in b % 2 (Python's modulo: block -1 is in slots 2 and 1). Pass b
+    # applies block b's updates, computes block b + 1's products and prepares block
+    # b + 2 (weight_pass); block -1 has no example, so pass -1 applies no update.
     prepare_block(X, order, 0, x_blocks[0], grams[0], n_in)
-    if n_blocks > 1:
-        prepare_block(X, order, BLOCK, x_blocks[1], grams[1], n_in)
-    for m in range(BLOCK):
-        for j in range(n_out):
-            pending[m, j] = zero
-    first_layer_pass(theta, w_start, n_in, n_out, blocks, X, order, (0, 0, 0, -1), crew)
-    for block_index in range(n_blocks):
+    for block_index in range(-1, n_blocks):
         side = block_index % 2
         slot = block_index % 3
         gram = grams[slot]
         block_start = block_index * BLOCK
-        count = min(BLOCK, n_examples - block_start)
+        count = min(BLOCK, n_examples - block_start) if block_index >= 0 else 0
         for m in range(count):
             i = order[block_start + m]
             for j in range(n_out):
@@ -138,7 +133,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
         for m in range(count, BLOCK):
             for j in range(n_out):
                 pending[m, j] = zero
-        # The next block's products (its rows are stale after the last block: unused).
+        # The next block's products (stale rows after the last block: unused).
         after_next = block_start + 2 * BLOCK
         load = after_next if after_next < n_examples else -1
         pass_slots = (slot, (block_index + 1) % 3, 1 - side, load)
