@@ -32,10 +32,10 @@ from numba import njit
 from .._functions import jit_options, loss_sum
 from . import lazy_decay
 from .borrowed import borrowed
-from .conventions import BLOCK
+from .conventions import BLOCK, SLOTS
 from .rules import sgd_update
 from .step import above_first_layer, example_views
-from .weight_pass import first_layer_pass, prepare_block
+from .weight_pass import finish_pass, prepare_block, start_pass
 
 # A first layer smaller than this many weights stays in L1/L2 anyway, and the
 # block's bookkeeping costs about what it saves; digits-sized networks also keep
@@ -66,7 +66,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
     buffers = borrowed(buffers)
     X, Y, sample_weights = borrowed(examples)
     outs, deltas = buffers.outs, buffers.deltas
-    x_blocks, products, pending, grams, current = borrowed(blocks)
+    _, products, pending, grams, crosses, current = borrowed(blocks)
     learning_rate, decay, alpha = step.learning_rate, step.decay, step.alpha
     sizes, weight_offsets, bias_offsets, unit_offsets = (
         structure.sizes,
@@ -91,58 +91,90 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
     n_blocks = -(-n_examples // BLOCK)
     if n_blocks == 0:
         return 0.0, penalty
-    # Block b's rows and Gram matrix are in slot b % 3 of x_blocks and gram, its
-    # products in b % 2 (Python's modulo: block -1 is in slots 2 and 1). Pass b
-    # applies block b's updates, computes block b + 1's products and prepares block
-    # b + 2 (weight_pass); block -1 has no example, so pass -1 applies no update.
-    prepare_block(X, order, 0, x_blocks[0], grams[0], n_in)
-    for block_index in range(-1, n_blocks):
+    # Pass k applies block k's steps and computes block k + lead's products, then
+    # block k + 1 is trained. On one thread (lead 1) that is the serial order. With
+    # a crew (lead 2) block k + 1 is trained while the helpers run pass k: its
+    # products are those of the V before block k, corrected for block k's steps
+    # with the rows' cross dot products, as each example's are for its block's
+    # earlier steps with the Gram matrix. Passes -lead..-1 (no steps: pending is
+    # 0) give the first blocks' products; each pass prepares the block after the
+    # one it computes products of (weight_pass). Block b is in slot b % SLOTS of
+    # the rows, b % 2 of the steps and products (Python's modulo for b < 0).
+    lead = 1 if crew is None else 2
+    for side in range(2):
+        for m in range(BLOCK):
+            for j in range(n_out):
+                pending[side, m, j] = zero
+    prepare_block(X, order, 0, blocks, 0, n_in, False)
+    for block_index in range(-lead, n_blocks):
         side = block_index % 2
-        slot = block_index % 3
-        gram = grams[slot]
-        block_start = block_index * BLOCK
-        count = min(BLOCK, n_examples - block_start) if block_index >= 0 else 0
-        for m in range(count):
-            i = order[block_start + m]
-            for j in range(n_out):
-                q = products[side, m, j]
+        if block_index >= 0:
+            slot = block_index % SLOTS
+            gram = grams[slot]
+            cross = crosses[slot]
+            before = pending[1 - side]
+            steps = pending[side]
+            block_start = block_index * BLOCK
+            count = min(BLOCK, n_examples - block_start)
+            for m in range(count):
+                i = order[block_start + m]
+                # Row by row, so that each correction is one vector loop.
+                for j in range(n_out):
+                    current[j] = products[side, m, j]
+                if lead == 2:
+                    for low in range(BLOCK):
+                        c = cross[low, m]
+                        row = before[low]
+                        for j in range(n_out):
+                            current[j] -= row[j] * c
                 for low in range(m):
-                    q -= pending[low, j] * gram[low, m]
-                current[j] = q
-                first_net[j] = biases[j] + scale * q
-            if squared is not None:
-                squared[0] = scale * scale * norm
-            losses = above_first_layer(
-                theta, structure, outs, deltas, views, Y[i], sample_weights[i], step,
-                squared, None, losses,
-            )  # fmt: skip
-            for j in range(n_out):
-                biases[j] = sgd_update(biases[j], one, learning_rate * first_delta[j])
-            scale *= decay
-            g_scale = learning_rate / scale
-            along = 0.0
-            size = 0.0
-            for j in range(n_out):
-                g = g_scale * first_delta[j]
-                pending[m, j] = g
-                along += g * current[j]
-                size += g * g
-            if squared is not None:
-                norm += size * gram[m, m] - 2.0 * along
-                penalty += 0.5 * alpha * squared[0]
-        for m in range(count, BLOCK):
-            for j in range(n_out):
-                pending[m, j] = zero
-        # The next block's products (stale rows after the last block: unused).
-        after_next = block_start + 2 * BLOCK
-        load = after_next if after_next < n_examples else -1
-        pass_slots = (slot, (block_index + 1) % 3, 1 - side, load)
-        first_layer_pass(theta, w_start, n_in, n_out, blocks, X, order, pass_slots, crew)
+                    c = gram[low, m]
+                    row = steps[low]
+                    for j in range(n_out):
+                        current[j] -= row[j] * c
+                for j in range(n_out):
+                    first_net[j] = biases[j] + scale * current[j]
+                if squared is not None:
+                    squared[0] = scale * scale * norm
+                losses = above_first_layer(
+                    theta, structure, outs, deltas, views, Y[i], sample_weights[i],
+                    step, squared, None, losses,
+                )  # fmt: skip
+                for j in range(n_out):
+                    biases[j] = sgd_update(biases[j], one, learning_rate * first_delta[j])
+                scale *= decay
+                g_scale = learning_rate / scale
+                along = 0.0
+                size = 0.0
+                for j in range(n_out):
+                    g = g_scale * first_delta[j]
+                    steps[m, j] = g
+                    along += g * current[j]
+                    size += g * g
+                if squared is not None:
+                    norm += size * gram[m, m] - 2.0 * along
+                    penalty += 0.5 * alpha * squared[0]
+            for m in range(count, BLOCK):
+                for j in range(n_out):
+                    steps[m, j] = zero
+        if block_index > -lead:
+            finish_pass(theta, w_start, n_in, n_out, blocks, X, order, crew)
         if scale < lazy_decay.SMALLEST_SCALE:
+            # Fold between passes, with what is in V's units and not yet applied.
             for m in range(BLOCK):
                 for j in range(n_out):
-                    products[1 - side, m, j] *= scale
+                    pending[side, m, j] *= scale
+                    if lead == 2:
+                        products[1 - side, m, j] *= scale
             scale, norm = lazy_decay.fold(theta, structure, scale, norm, None)
+        ahead = (block_index + lead + 1) * BLOCK
+        load = ahead if ahead < n_examples else -1
+        pass_slots = (
+            block_index % SLOTS, (block_index + lead) % SLOTS, side,
+            (block_index + lead) % 2, load,
+        )  # fmt: skip
+        start_pass(theta, w_start, n_in, n_out, blocks, X, order, pass_slots, crew)
+    finish_pass(theta, w_start, n_in, n_out, blocks, X, order, crew)
     if scale != one:
         lazy_decay.fold(theta, structure, scale, norm, None)
     return loss_sum(losses), penalty

@@ -22,6 +22,10 @@ from .._aligned import aligned_rows
 # kernel); see docs/architecture.md for the measured shapes.
 BLOCK = 4
 
+# Blocks of rows the block kernel holds at once: one being trained, one whose
+# updates are applied, one whose products are computed, one being prepared.
+SLOTS = 4
+
 
 class Structure(NamedTuple):
     """A network as the kernels see it: where each layer lives in ``theta``, and what
@@ -184,23 +188,25 @@ class ExampleBuffers(NamedTuple):
 
 
 class BlockBuffers(NamedTuple):
-    """Buffers of the block kernel (:mod:`fastbp._kernels.block`)."""
+    """Buffers of the block kernel (:mod:`fastbp._kernels.block`): block ``b`` in
+    slot ``b % SLOTS`` of the rows, ``b % 2`` of the steps and products."""
 
-    x_blocks: np.ndarray  # (3, BLOCK, n_features): this block's inputs, the next's,
-    # and the one after (prepared during the pass)
-    products: np.ndarray  # (2, BLOCK, n_hidden): V x of this block's and the next's
-    pending: np.ndarray  # (BLOCK, n_hidden): the block's first-layer steps g_m
-    gram: np.ndarray  # (3, BLOCK, BLOCK): x_l . x_m of each block's inputs
+    x_blocks: np.ndarray  # (SLOTS, BLOCK, n_features): blocks' inputs
+    products: np.ndarray  # (2, BLOCK, n_hidden): V x of a block's inputs
+    pending: np.ndarray  # (2, BLOCK, n_hidden): a block's first-layer steps g_m
+    gram: np.ndarray  # (SLOTS, BLOCK, BLOCK): x_l . x_m within a block
+    cross: np.ndarray  # (SLOTS, BLOCK, BLOCK): x_l . x_m, l of the block before
     current: np.ndarray  # (n_hidden,): V_m x_m of the example being trained
 
     @classmethod
     def allocate(cls, n_features, n_hidden, dtype):
         """Zeroed, every row on cache lines of its own."""
         return cls(
-            aligned_rows((3, BLOCK, n_features), dtype),
+            aligned_rows((SLOTS, BLOCK, n_features), dtype),
             aligned_rows((2, BLOCK, n_hidden), dtype),
-            aligned_rows((BLOCK, n_hidden), dtype),
-            aligned_rows((3, BLOCK, BLOCK), dtype),
+            aligned_rows((2, BLOCK, n_hidden), dtype),
+            aligned_rows((SLOTS, BLOCK, BLOCK), dtype),
+            aligned_rows((SLOTS, BLOCK, BLOCK), dtype),
             aligned_rows((n_hidden,), dtype),
         )
 

@@ -35,7 +35,7 @@ from numba import njit
 
 from .._functions import inline_options, jit_options
 from .atomics import compare_and_swap, load_acquire, spin_hint, store_release
-from .conventions import BLOCK
+from .conventions import BLOCK, SLOTS
 from .layers import copy
 
 # Rows of V per chunk (even: block_pass computes rows in pairs). 16 chunks at
@@ -51,6 +51,7 @@ INTO = 3  # products[INTO]: where the products go
 LOAD = 4  # the job: the block starting at example LOAD into the third slot (or -1)
 THREADS = 5  # threads in the crew, the training thread's included
 RUNNING = 6  # 1 while the crew runs; helpers return when it is 0
+PENDING = 7  # pending[PENDING]: the pass's updates
 
 # Spin-hint rounds a helper waits for a pass before it returns to Python to yield
 # its CPU (some milliseconds: the steps between passes take microseconds).
@@ -104,13 +105,33 @@ def gram_matrix(xs, count, n_in, gram):
             gram[low, high] = total
 
 
+@njit(**inline_options)
+def cross_matrix(xa, xb, n_in, cross):
+    """``cross[l, m] = xa[l] . xb[m]`` for every ``l, m < BLOCK``."""
+    zero = cross.dtype.type(0)
+    for low in range(BLOCK):
+        for high in range(BLOCK):
+            total = zero
+            xl = xa[low, :n_in]
+            xh = xb[high, :n_in]
+            for i in range(n_in):
+                total += xl[i] * xh[i]
+            cross[low, high] = total
+
+
 @njit(**jit_options)
-def prepare_block(X, order, start, x_block, gram, n_in):
-    """The block of examples ``order[start:start + BLOCK]``: its rows into
-    ``x_block`` (zeros past the end) and their Gram matrix into ``gram``."""
+def prepare_block(X, order, start, blocks, slot, n_in, with_cross):
+    """The block of examples ``order[start:start + BLOCK]`` into slot ``slot``: its
+    rows into ``x_blocks`` (zeros past the end), their Gram matrix into ``gram``
+    and, ``with_cross``, their dot products with the previous slot's rows into
+    ``cross``."""
     n_examples = order.shape[0]
-    load_block(X, order, start, n_examples, x_block, n_in)
-    gram_matrix(x_block, min(BLOCK, n_examples - start), n_in, gram)
+    x_blocks = blocks.x_blocks
+    load_block(X, order, start, n_examples, x_blocks[slot], n_in)
+    gram_matrix(x_blocks[slot], min(BLOCK, n_examples - start), n_in, blocks.gram[slot])
+    if with_cross:
+        previous = (slot + SLOTS - 1) % SLOTS
+        cross_matrix(x_blocks[previous], x_blocks[slot], n_in, blocks.cross[slot])
 
 
 @njit(**jit_options)
@@ -204,8 +225,8 @@ def _run_job(blocks, X, order, n_in, n_out, signals, generation):
         return False
     start = load_acquire(signals, LOAD)
     if start >= 0:
-        slot = 3 - load_acquire(signals, XS) - load_acquire(signals, ZS)
-        prepare_block(X, order, start, blocks.x_blocks[slot], blocks.gram[slot], n_in)
+        slot = (load_acquire(signals, ZS) + 1) % SLOTS
+        prepare_block(X, order, start, blocks, slot, n_in, True)
     store_release(signals, _done_slot(n_chunks), generation)
     return True
 
@@ -238,11 +259,12 @@ def work_on_pass(
                 break
             xs = load_acquire(signals, XS)
             zs = load_acquire(signals, ZS)
+            steps = load_acquire(signals, PENDING)
             into = load_acquire(signals, INTO)
             first = chunk * CHUNK_UNITS
             block_pass(
                 theta, w_start, n_in, first, min(first + CHUNK_UNITS, n_out), x_blocks[xs],
-                x_blocks[zs], pending, products[into],
+                x_blocks[zs], pending[steps], products[into],
             )  # fmt: skip
             store_release(signals, _done_slot(chunk), generation)
     if thread == 0:
@@ -250,28 +272,36 @@ def work_on_pass(
 
 
 @njit(**jit_options)
-def first_layer_pass(theta, w_start, n_in, n_out, blocks, X, order, pass_slots, signals):
-    """The block kernel's pass, and its job: ``pass_slots`` is ``(xs, zs, into,
-    load)``: apply the pending updates of ``blocks.x_blocks[xs]``, compute
+def start_pass(theta, w_start, n_in, n_out, blocks, X, order, pass_slots, signals):
+    """Start the block kernel's pass and its job; on one thread (``signals`` None),
+    run them. ``pass_slots`` is ``(xs, zs, steps, into, load)``: apply the updates
+    ``blocks.pending[steps]`` of the rows ``blocks.x_blocks[xs]``, compute
     ``blocks.products[into]`` of ``blocks.x_blocks[zs]``, and (if ``load >= 0``)
-    prepare the block starting at example ``load`` in the third slot of
-    ``x_blocks`` and ``gram``. Shared with the crew of ``signals`` if not None
-    (returns when every piece is done)."""
-    xs, zs, into, load = pass_slots
+    prepare the block starting at example ``load`` in the slot after ``zs`` (with
+    its cross products if a crew runs: it trains the block before meanwhile)."""
+    xs, zs, steps, into, load = pass_slots
     if signals is None:
         x_blocks = blocks.x_blocks
         block_pass(theta, w_start, n_in, 0, n_out, x_blocks[xs], x_blocks[zs],
-                   blocks.pending, blocks.products[into])  # fmt: skip
+                   blocks.pending[steps], blocks.products[into])  # fmt: skip
         if load >= 0:
-            slot = 3 - xs - zs
-            prepare_block(X, order, load, x_blocks[slot], blocks.gram[slot], n_in)
+            prepare_block(X, order, load, blocks, (zs + 1) % SLOTS, n_in, False)
         return
-    generation = signals[GENERATION] + 1
+    store_release(signals, PENDING, steps)
     store_release(signals, XS, xs)
     store_release(signals, ZS, zs)
     store_release(signals, INTO, into)
     store_release(signals, LOAD, load)
-    store_release(signals, GENERATION, generation)
+    store_release(signals, GENERATION, signals[GENERATION] + 1)
+
+
+@njit(**jit_options)
+def finish_pass(theta, w_start, n_in, n_out, blocks, X, order, signals):
+    """Return when the pass last started is done: with a crew, after running what
+    the helpers have not claimed of it (nothing to do on one thread)."""
+    if signals is None:
+        return
+    generation = signals[GENERATION]
     work_on_pass(theta, w_start, n_in, n_out, blocks, X, order, signals, generation, 0)
     for chunk in range(-(-n_out // CHUNK_UNITS) + 1):  # the job's too
         while load_acquire(signals, _done_slot(chunk)) != generation:
