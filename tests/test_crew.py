@@ -119,3 +119,23 @@ def test_n_jobs_does_not_change_a_wide_networks_fit(rng, estimator):
                         fits[1].coefs_ + fits[1].intercepts_, strict=True):  # fmt: skip
         np.testing.assert_allclose(one, two, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(fits[0].loss_curve_, fits[1].loss_curve_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_a_crew_folds_a_small_scale_as_one_thread_does(rng, threads, every_layer_in_blocks):
+    # decay = 1 - 0.1 * 5 = 0.5 halves the first layer's scale at every example: it
+    # is folded into the weights every 20 examples, between two of the crew's
+    # passes, with the steps and products not yet applied (in V's units).
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (6, 2 * CHUNK_UNITS + 1, 2), "tanh", "squared_error", "identity",
+        n_samples=70,
+    )  # fmt: skip
+    results = []
+    for n_jobs in (1, threads):
+        trained = theta.copy()
+        epoch = make_trainer(
+            network, trained, X, Y, sample_weight, 1, 0.1, 5.0, None, n_jobs
+        )
+        results.append((trained, epoch(np.arange(70))))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-12)

@@ -20,7 +20,11 @@ with ``g_m = (lr / scale_m) d_m``. Then:
   ``sgd_epoch`` (:func:`fastbp._kernels.step.above_first_layer`), each one's
   first-layer update kept pending as ``g_m``;
 - one pass over V applies the block's pending updates and computes ``V x`` for the
-  next block's examples.
+  next block's examples (:mod:`fastbp._kernels.weight_pass`). With a crew of
+  threads sharing the pass, it computes them for the block after next, so that
+  the next block trains while the pass runs: that block's ``V x`` then lacks the
+  updates of the block before it, and is corrected for them with the 4x4 cross
+  dot products of the two blocks' inputs, as above.
 
 The L2 term of the loss needs ``||W||^2`` before every example: ``||V||^2`` is
 kept up to date from ``||V - g x^T||^2 = ||V||^2 - 2 g.(V x) + ||g||^2 ||x||^2``,

@@ -1,18 +1,19 @@
 """The block kernel's pass over the first layer: on one thread, or shared by several.
 
 One pass (:func:`block_pass`) applies a block's pending rank-one updates to V and
-computes the next block's products ``V x`` (:mod:`fastbp._kernels.block`). At
+computes a later block's products ``V x`` (:mod:`fastbp._kernels.block`). At
 784-128-10 it is nearly all of an epoch's arithmetic, and its rows are
 independent: with ``signals`` (a *crew*), the pass is cut into chunks of
 ``CHUNK_UNITS`` rows that the training thread and its helper threads claim, each
 chunk once (compare-and-swap), so the threads train one model together, with the
-serial kernel's steps in its order. The result is the serial one up to rounding:
-LLVM inlines the pass into each caller and may vectorise a row's dot products
-differently there (seen when the row length is not a multiple of the vector
-width: 1e-16 apart, and then not bit-reproducible). The steps between two passes (4 examples
-through the layers above the first) stay on the training thread: the helpers spin
-until the next pass (:func:`help_with_passes`), which is what makes the crew exact
-where Hogwild's replicas are stale.
+serial kernel's steps in its order. The training thread starts a pass
+(:func:`start_pass`), trains the next block through the layers above the first
+meanwhile, then takes what is left of the pass and waits for the rest
+(:func:`finish_pass`); the helpers spin between passes
+(:func:`help_with_passes`). Nothing is stale, where Hogwild's replicas are: the
+result is the serial one up to rounding (the crew's products are corrected sums,
+and LLVM inlines the pass into each caller and may vectorise a row's dot
+products differently there: 1e-16 apart, then not bit-reproducible).
 
 A thread claims its own share of the chunks first, in ascending order, then the
 others', in descending order: each thread mostly keeps the same rows, in its own
@@ -20,10 +21,9 @@ core's cache, and one that is late (a vCPU the host took away) loses its chunks 
 the others instead of holding up the pass. :mod:`fastbp._crew` runs the helpers.
 
 A pass has one more piece of work, a *job* claimed like a chunk (by a helper
-first): copying the rows of the block after next into its slot of ``x_blocks`` and
-computing their Gram matrix (:func:`prepare_block`), the steps between passes
-that do not depend on them. Done by a helper, it leaves the training thread only
-the examples' own steps between two passes.
+first): copying the rows of the block after the one whose products it computes
+into the next slot of ``x_blocks``, with their Gram matrix and their cross dot
+products with the block before (:func:`prepare_block`).
 
 ``signals`` is an int64 array of cache lines (``LINE`` slots each): line 0 holds
 the pass's number and inputs and whether the crew runs; then a line per chunk for
@@ -48,7 +48,7 @@ GENERATION = 0  # number of the latest pass the training thread started
 XS = 1  # x_blocks[XS]: the inputs of the pass's pending updates
 ZS = 2  # x_blocks[ZS]: the inputs of its products
 INTO = 3  # products[INTO]: where the products go
-LOAD = 4  # the job: the block starting at example LOAD into the third slot (or -1)
+LOAD = 4  # the job: the block starting at example LOAD into slot ZS + 1 (or -1)
 THREADS = 5  # threads in the crew, the training thread's included
 RUNNING = 6  # 1 while the crew runs; helpers return when it is 0
 PENDING = 7  # pending[PENDING]: the pass's updates
