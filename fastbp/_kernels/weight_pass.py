@@ -35,6 +35,7 @@ from numba import njit
 
 from .._functions import inline_options, jit_options
 from .atomics import compare_and_swap, load_acquire, spin_hint, store_release
+from .borrowed import borrowed
 from .conventions import BLOCK, SLOTS
 from .layers import copy
 
@@ -242,7 +243,11 @@ def work_on_pass(
     first chunk already claimed; the training thread takes the job last if no
     helper has. Publishes each piece's completion.
     """
-    x_blocks, products, pending = blocks.x_blocks, blocks.products, blocks.pending
+    # Views without reference counts: a pass takes a dozen slices per chunk.
+    theta = borrowed(theta)
+    x_blocks, products, pending = borrowed(
+        (blocks.x_blocks, blocks.products, blocks.pending)
+    )
     if thread != 0:
         _run_job(blocks, X, order, n_in, n_out, signals, generation)
     n_threads = signals[THREADS]
