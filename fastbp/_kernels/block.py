@@ -31,6 +31,7 @@ kept up to date from ``||V - g x^T||^2 = ||V||^2 - 2 g.(V x) + ||g||^2 ||x||^2``
 whose ``V x`` and ``||x||^2`` the block already has.
 """
 
+import numpy as np
 from numba import njit
 
 from .._functions import jit_options, loss_sum
@@ -109,7 +110,9 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
         for m in range(BLOCK):
             for j in range(n_out):
                 pending[side, m, j] = zero
-    prepare_block(X, order, 0, blocks, 0, n_in, False)
+    # np.int64(0), not 0: a literal argument compiles the callee once more.
+    first = np.int64(0)
+    prepare_block(X, order, first, blocks, first, n_in, None)
     for block_index in range(-lead, n_blocks):
         side = block_index % 2
         if block_index >= 0:
@@ -125,7 +128,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
                 # Row by row, so that each correction is one vector loop.
                 for j in range(n_out):
                     current[j] = products[side, m, j]
-                if lead == 2:
+                if crew is not None:  # lead 2 (a test on an argument: pruned if None)
                     for low in range(BLOCK):
                         c = cross[low, m]
                         row = before[low]
@@ -168,7 +171,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
             for m in range(BLOCK):
                 for j in range(n_out):
                     pending[side, m, j] *= scale
-                    if lead == 2:
+                    if crew is not None:
                         products[1 - side, m, j] *= scale
             scale, norm = lazy_decay.fold(theta, structure, scale, norm, None)
         ahead = (block_index + lead + 1) * BLOCK

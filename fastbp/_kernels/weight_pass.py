@@ -31,6 +31,7 @@ its claim (the number of the pass that claimed it) and one for its completion, a
 the same two for the job.
 """
 
+import numpy as np
 from numba import njit
 
 from .._functions import inline_options, jit_options
@@ -121,18 +122,18 @@ def cross_matrix(xa, xb, n_in, cross):
 
 
 @njit(**jit_options)
-def prepare_block(X, order, start, blocks, slot, n_in, with_cross):
+def prepare_block(X, order, start, blocks, slot, n_in, cross):
     """The block of examples ``order[start:start + BLOCK]`` into slot ``slot``: its
     rows into ``x_blocks`` (zeros past the end), their Gram matrix into ``gram``
-    and, ``with_cross``, their dot products with the previous slot's rows into
-    ``cross``."""
+    and, if ``cross`` (``blocks.cross``, or None) is not None, their dot products
+    with the previous slot's rows into ``cross[slot]``."""
     n_examples = order.shape[0]
     x_blocks = blocks.x_blocks
     load_block(X, order, start, n_examples, x_blocks[slot], n_in)
     gram_matrix(x_blocks[slot], min(BLOCK, n_examples - start), n_in, blocks.gram[slot])
-    if with_cross:
+    if cross is not None:
         previous = (slot + SLOTS - 1) % SLOTS
-        cross_matrix(x_blocks[previous], x_blocks[slot], n_in, blocks.cross[slot])
+        cross_matrix(x_blocks[previous], x_blocks[slot], n_in, cross[slot])
 
 
 @njit(**jit_options)
@@ -227,7 +228,7 @@ def _run_job(blocks, X, order, n_in, n_out, signals, generation):
     start = load_acquire(signals, LOAD)
     if start >= 0:
         slot = (load_acquire(signals, ZS) + 1) % SLOTS
-        prepare_block(X, order, start, blocks, slot, n_in, True)
+        prepare_block(X, order, start, blocks, slot, n_in, blocks.cross)
     store_release(signals, _done_slot(n_chunks), generation)
     return True
 
@@ -287,10 +288,11 @@ def start_pass(theta, w_start, n_in, n_out, blocks, X, order, pass_slots, signal
     xs, zs, steps, into, load = pass_slots
     if signals is None:
         x_blocks = blocks.x_blocks
-        block_pass(theta, w_start, n_in, 0, n_out, x_blocks[xs], x_blocks[zs],
+        # np.int64(0), not 0: a literal argument compiles the callee once more.
+        block_pass(theta, w_start, n_in, np.int64(0), n_out, x_blocks[xs], x_blocks[zs],
                    blocks.pending[steps], blocks.products[into])  # fmt: skip
         if load >= 0:
-            prepare_block(X, order, load, blocks, (zs + 1) % SLOTS, n_in, False)
+            prepare_block(X, order, load, blocks, (zs + 1) % SLOTS, n_in, None)
         return
     store_release(signals, PENDING, steps)
     store_release(signals, XS, xs)
