@@ -65,10 +65,10 @@ def hogwild_epoch(examples, order, theta, structure, step, buffers, optimizer, r
     """One epoch of lock-free parallel per-example SGD (see the module's docstring).
 
     ``buffers`` hold one set per thread, along their leading axis; the threads are
-    as many. ``order`` is cut into
-    ``threads * HOGWILD_PARTS_PER_THREAD`` contiguous parts, handed out to the
-    threads one at a time (the caller sets Numba's thread count and a parallel chunk
-    size of 1: set in here, they would make the kernel uncachable). A thread (its
+    as many. ``order`` is cut into ``threads * HOGWILD_PARTS_PER_THREAD``
+    contiguous parts, handed out to the threads one at a time (the caller sets
+    Numba's thread count and a parallel chunk size of 1: set in here, they would
+    make the kernel uncachable). A thread (its
     Numba thread id, below the thread count) starts each part from the shared
     ``theta`` copied into its replicas, ``replicas[thread]`` (``REPLICA_ROWS`` rows
     of theta's size), and runs the serial kernel (the same per-example step, not a
