@@ -12,7 +12,7 @@ import os
 import threading
 from contextlib import contextmanager
 
-from ._aligned import aligned_empty
+from ._aligned import aligned_rows
 from ._kernels.weight_pass import (
     GENERATION,
     PATIENCE,
@@ -42,8 +42,7 @@ class Crew:
     def __init__(self, n_hidden, threads):
         self.threads = threads
         self.patience = PATIENCE
-        self.signals = aligned_empty(signal_slots(n_hidden), "int64")
-        self.signals[:] = 0
+        self.signals = aligned_rows((signal_slots(n_hidden),), "int64")  # zeroed
         self.signals[THREADS] = threads
 
     @contextmanager

@@ -174,24 +174,25 @@ class DenseTrainer(Trainer):
         args = (self.examples, order, self.theta, self.structure, step)
         if blockwise and n_examples >= BLOCK_MIN_EXAMPLES:
             if self.crew is None or n_examples < CREW_MIN_EXAMPLES:
-                return block_sgd_epoch(*args, self._buffers(0), self.blocks, None)
+                return block_sgd_epoch(*args, self._first_buffers(), self.blocks, None)
             crew = self.crew.running(
                 self.theta, self.structure, self.blocks, self.examples.X, order
             )
             with crew as signals:
-                return block_sgd_epoch(*args, self._buffers(0), self.blocks, signals)
+                return block_sgd_epoch(*args, self._first_buffers(), self.blocks, signals)
         # A crew's short calls run on one thread too: n_jobs never changes its fit.
         if self.threads == 1 or blockwise:
             kernel = sgd_epoch if self.optimizer is None else optimizer_epoch
-            return kernel(*args, self._buffers(0), self.optimizer)
+            return kernel(*args, self._first_buffers(), self.optimizer)
         with parallel_threads(self.threads):
             return hogwild_epoch(*args, self.buffers, self.optimizer, self.replicas)
 
-    def _buffers(self, thread):
-        """Thread ``thread``'s example buffers (they have a thread axis with Hogwild)."""
+    def _first_buffers(self):
+        """The example buffers of a kernel on one thread (the first thread's, when
+        they have a thread axis for Hogwild)."""
         if self.threads == 1:
             return self.buffers
-        return ExampleBuffers(*(field[thread] for field in self.buffers))
+        return ExampleBuffers(*(field[0] for field in self.buffers))
 
 
 class SparseTrainer(Trainer):

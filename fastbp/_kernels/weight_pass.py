@@ -60,6 +60,7 @@ PENDING = 7  # pending[PENDING]: the pass's updates
 PATIENCE = 1 << 16
 
 
+@njit(**inline_options)
 def chunk_count(n_hidden):
     """Chunks of a pass over ``n_hidden`` rows."""
     return -(-n_hidden // CHUNK_UNITS)
@@ -94,31 +95,28 @@ def load_block(X, order, start, n_examples, x_block, n_in):
 
 
 @njit(**inline_options)
+def _dot(a, b, n_in):
+    """``a[:n_in] . b[:n_in]``."""
+    total = a.dtype.type(0)
+    for i in range(n_in):
+        total += a[i] * b[i]
+    return total
+
+
+@njit(**inline_options)
 def gram_matrix(xs, count, n_in, gram):
     """``gram[l, m] = xs[l] . xs[m]`` for ``l <= m < count`` (the upper triangle)."""
-    zero = gram.dtype.type(0)
     for low in range(count):
         for high in range(low, count):
-            total = zero
-            xl = xs[low, :n_in]
-            xh = xs[high, :n_in]
-            for i in range(n_in):
-                total += xl[i] * xh[i]
-            gram[low, high] = total
+            gram[low, high] = _dot(xs[low], xs[high], n_in)
 
 
 @njit(**inline_options)
 def cross_matrix(xa, xb, n_in, cross):
     """``cross[l, m] = xa[l] . xb[m]`` for every ``l, m < BLOCK``."""
-    zero = cross.dtype.type(0)
     for low in range(BLOCK):
         for high in range(BLOCK):
-            total = zero
-            xl = xa[low, :n_in]
-            xh = xb[high, :n_in]
-            for i in range(n_in):
-                total += xl[i] * xh[i]
-            cross[low, high] = total
+            cross[low, high] = _dot(xa[low], xb[high], n_in)
 
 
 @njit(**jit_options)
@@ -222,7 +220,7 @@ def block_pass(theta, w_start, n_in, first, stop, xs, zs, pending, products):
 @njit(**jit_options)
 def _run_job(blocks, X, order, n_in, n_out, signals, generation):
     """Claim pass ``generation``'s job and run it; False if it was claimed already."""
-    n_chunks = -(-n_out // CHUNK_UNITS)
+    n_chunks = chunk_count(n_out)
     if not compare_and_swap(signals, _claim_slot(n_chunks), generation - 1, generation):
         return False
     start = load_acquire(signals, LOAD)
@@ -252,7 +250,7 @@ def work_on_pass(
     if thread != 0:
         _run_job(blocks, X, order, n_in, n_out, signals, generation)
     n_threads = signals[THREADS]
-    n_chunks = -(-n_out // CHUNK_UNITS)
+    n_chunks = chunk_count(n_out)
     for sweep in range(n_threads):
         owner = (thread + sweep) % n_threads
         start = owner * n_chunks // n_threads
@@ -310,7 +308,7 @@ def finish_pass(theta, w_start, n_in, n_out, blocks, X, order, signals):
         return
     generation = signals[GENERATION]
     work_on_pass(theta, w_start, n_in, n_out, blocks, X, order, signals, generation, 0)
-    for chunk in range(-(-n_out // CHUNK_UNITS) + 1):  # the job's too
+    for chunk in range(chunk_count(n_out) + 1):  # the job's too
         while load_acquire(signals, _done_slot(chunk)) != generation:
             spin_hint()
 
