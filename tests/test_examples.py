@@ -73,6 +73,43 @@ def test_bench_runs_and_reports(capsys):
     assert out.count("the plain Numba loop's (floor): float64 ") == 2
 
 
+def test_bench_times_the_data_path_and_reports_its_ratios(capsys):
+    # Shuffled epochs, SGDClassifier shuffled, partial_fit, and D's data grown.
+    import numpy as np
+
+    from fastbp._bench import compare
+    from fastbp._bench.workloads import workload as data
+
+    X, y, hidden, loss = data("D")
+    contenders = compare._data_path("D", X[:500], y[:500], hidden, loss, True, 800)
+    rates = {key: [compare._timed(*contender)] for key, contender in contenders.items()}
+    assert all(rate[0] > 0 for rate in rates.values())
+    assert set(compare._data_path("C", X[:500], y[:500], (4,), loss, True, 800)) == {
+        "fastbp bs=1 float64 shuffled"
+    }
+    assert compare._data_path("A", X, y, (4,), loss, True, 800) == {}
+    # The report's arithmetic, on made-up rates: costs are inverse rates.
+    made_up = {
+        "fastbp bs=1 float64": 60.0,
+        "fastbp bs=1 float64 shuffled": 40.0,
+        "sklearn SGDClassifier shuffled": 10.0,
+        "fastbp partial_fit float64": 50.0,
+        "fastbp bs=1 float64, 800 rows": 75.0,
+        "fastbp bs=1 float64 shuffled, 800 rows": 25.0,
+        "X.sum(), 800 rows": 150.0,
+    }
+    assert set(made_up) - {"fastbp bs=1 float64"} == set(rates)
+    compare._report_data_path({k: np.median([v]) for k, v in made_up.items()}, 500)
+    out = capsys.readouterr().out
+    assert "shuffled / unshuffled epoch cost (fastbp bs=1 float64): 1.50x" in out
+    assert "fastbp bs=1 shuffled / SGDClassifier shuffled: 4.00x" in out
+    assert "partial_fit epoch cost / fit epoch cost (float64): 1.20x" in out
+    assert (
+        "at 800 rows: cost per example / at 500 rows 0.80x; / one X.sum() per row "
+        "2.00x; shuffled / unshuffled 3.00x" in out
+    )
+
+
 @pytest.mark.parametrize("workload", ["A", "B", "D"])
 def test_bench_floor_takes_fastbps_step(workload):
     # The floor loop is the same per-example step: from the same weights, one epoch

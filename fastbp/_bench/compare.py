@@ -23,10 +23,12 @@ import numpy as np
 
 from .floor import floor_fit
 from .workloads import (
+    BIG_ROWS,
     EPOCHS,
     LEARNING_RATE,
     SETTINGS,
     WORKLOADS,
+    delta_rule_data,
     sgd_classifier,
     sklearn_mlp,
     workload,
@@ -179,6 +181,37 @@ def _contenders(name, X, y, hidden, loss, with_sklearn):
     return result
 
 
+def _data_path(name, X, y, hidden, loss, with_sklearn, big_rows):
+    """The speed issue's costs of the data's path, as more contenders (name -> (fit,
+    examples)): for C and D a shuffled epoch; for D also SGDClassifier shuffled, a
+    ``partial_fit`` call over the same rows, and ``big_rows`` rows of D's data
+    (unshuffled, shuffled, and one ``X.sum()`` over them: rows/s)."""
+    from fastbp import FastBPClassifier
+
+    if name not in ("C", "D"):
+        return {}
+    epochs = EPOCHS[name]
+    common = dict(hidden_layer_sizes=hidden, loss=loss, batch_size=1, **SETTINGS)
+    shuffled = FastBPClassifier(**{**common, "shuffle": True, "max_iter": epochs})
+    shuffled.fit(X[:400], y[:400])  # compile, or load from the cache
+    result = {"fastbp bs=1 float64 shuffled": (lambda: shuffled.fit(X, y), epochs * len(X))}
+    if name == "C":
+        return result
+    if with_sklearn:
+        sgd = sgd_classifier(epochs).set_params(shuffle=True, random_state=0)
+        result["sklearn SGDClassifier shuffled"] = (lambda: sgd.fit(X, y), epochs * len(X))
+    incremental = FastBPClassifier(**common)
+    incremental.partial_fit(X[:400], y[:400], classes=np.unique(y))
+    result["fastbp partial_fit float64"] = (lambda: incremental.partial_fit(X, y), len(X))
+    big_X, big_y = delta_rule_data(big_rows, np.random.default_rng(1))
+    for shuffle in (False, True):
+        model = FastBPClassifier(**{**common, "shuffle": shuffle, "max_iter": epochs})
+        key = f"fastbp bs=1 float64{' shuffled' if shuffle else ''}, {big_rows:,} rows"
+        result[key] = (lambda m=model: m.fit(big_X, big_y), epochs * big_rows)
+    result[f"X.sum(), {big_rows:,} rows"] = (big_X.sum, big_rows)
+    return result
+
+
 def _torch_per_example(X, y, hidden, loss, n=2000):
     """A PyTorch CPU per-example SGD loop on the same network, if torch is installed.
 
@@ -247,8 +280,9 @@ def predict_contenders(X, y, hidden, loss):
     return result
 
 
-def run(workloads=("A", "B", "C", "D"), rounds=5, with_sklearn=True):
-    """Interleaved rounds of every contender; returns nested dict of examples/s lists."""
+def run(workloads=("A", "B", "C", "D"), rounds=5, with_sklearn=True, big_rows=BIG_ROWS):
+    """Interleaved rounds of every contender; returns nested dict of examples/s lists
+    (``big_rows``: rows of D's data grown, :func:`_data_path`)."""
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
 
@@ -259,6 +293,7 @@ def run(workloads=("A", "B", "C", "D"), rounds=5, with_sklearn=True):
         for name in workloads:
             X, y, hidden, loss = workload(name, rng)
             contenders = _contenders(name, X, y, hidden, loss, with_sklearn)
+            contenders.update(_data_path(name, X, y, hidden, loss, with_sklearn, big_rows))
             if name == "C" and with_sklearn:
                 contenders.update(predict_contenders(X, y, hidden, loss))
             rates = {key: [] for key in contenders}
@@ -266,7 +301,7 @@ def run(workloads=("A", "B", "C", "D"), rounds=5, with_sklearn=True):
                 for key, (fit, n) in contenders.items():
                     rates[key].append(_timed(fit, n))
             sizes = (X.shape[1], *hidden, len(np.unique(y)) if len(np.unique(y)) > 2 else 1)
-            results[name] = {"sizes": sizes, "rates": rates}
+            results[name] = {"sizes": sizes, "rates": rates, "rows": len(X)}
     return results
 
 
@@ -275,9 +310,10 @@ def report(results, peak=None):
     for name, entry in results.items():
         print(f"\n{name}: {WORKLOADS[name]}  (examples/s: median [min, max])")
         rates = entry["rates"]
+        width = max(map(len, rates))
         for key, values in rates.items():
             print(
-                f"  {key:24s}{np.median(values):>14,.0f}  [{min(values):,.0f}, "
+                f"  {key:{width}s}{np.median(values):>14,.0f}  [{min(values):,.0f}, "
                 f"{max(values):,.0f}]"
             )
         base = {k: np.median(v) for k, v in rates.items()}
@@ -305,6 +341,7 @@ def report(results, peak=None):
                 f"  fastbp bs=1 / SGDClassifier: "
                 f"{base['fastbp bs=1 float64'] / base['sklearn SGDClassifier']:.2f}x"
             )
+        _report_data_path(base, entry["rows"])
         print(
             f"  float32 / float64 (bs=1): "
             f"{base['fastbp bs=1 float32'] / base['fastbp bs=1 float64']:.2f}x"
@@ -324,6 +361,38 @@ def report(results, peak=None):
                     f"  {dt}: {gflops:.1f} GFLOP/s = {gflops / peak[dt]:.0%} of the "
                     f"{peak[dt]:.0f} GFLOP/s single-thread matmul peak"
                 )
+
+
+def _report_data_path(base, n_rows):
+    """The ratios of :func:`_data_path`'s contenders (costs: the inverse of rates);
+    ``n_rows``: the workload's rows."""
+    fit = base["fastbp bs=1 float64"]
+    if "fastbp bs=1 float64 shuffled" in base:
+        print(
+            "  shuffled / unshuffled epoch cost (fastbp bs=1 float64): "
+            f"{fit / base['fastbp bs=1 float64 shuffled']:.2f}x"
+        )
+    if "sklearn SGDClassifier shuffled" in base:
+        sgd = base["sklearn SGDClassifier shuffled"]
+        print(
+            "  fastbp bs=1 shuffled / SGDClassifier shuffled: "
+            f"{base['fastbp bs=1 float64 shuffled'] / sgd:.2f}x"
+        )
+    if "fastbp partial_fit float64" in base:
+        print(
+            "  partial_fit epoch cost / fit epoch cost (float64): "
+            f"{fit / base['fastbp partial_fit float64']:.2f}x"
+        )
+    big = [key for key in base if key.startswith("X.sum(), ")]
+    if big:
+        rows = big[0].removeprefix("X.sum(), ")
+        plain = base[f"fastbp bs=1 float64, {rows}"]
+        shuffled = base[f"fastbp bs=1 float64 shuffled, {rows}"]
+        print(
+            f"  at {rows}: cost per example / at {n_rows:,} rows {fit / plain:.2f}x; "
+            f"/ one X.sum() per row {base[big[0]] / plain:.2f}x; shuffled / unshuffled "
+            f"{plain / shuffled:.2f}x"
+        )
 
 
 def main(workloads=("A", "B", "C", "D"), rounds=5):

@@ -52,8 +52,18 @@ def workload(name, rng=None):
     if name == "C":
         X = rng.random((20_000, 784))
         return X, rng.integers(0, 10, 20_000), (128,), "log_loss"
-    X = rng.normal(size=(100_000, 100))
-    return X, X[:, 0] + 0.5 * rng.normal(size=100_000) > 0, (), "log_loss"
+    X, y = delta_rule_data(100_000, rng)
+    return X, y, (), "log_loss"
+
+
+# Rows of workload D's data in the bench's "as the data grows" rows (800 MB of X).
+BIG_ROWS = 1_000_000
+
+
+def delta_rule_data(n_rows, rng):
+    """Workload D's data with ``n_rows`` rows: 100 normal features, a noisy sign label."""
+    X = rng.normal(size=(n_rows, 100))
+    return X, X[:, 0] + 0.5 * rng.normal(size=n_rows) > 0
 
 
 def fastbp_model(hidden, loss, batch_size, **params):
