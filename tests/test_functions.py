@@ -100,13 +100,19 @@ def test_activate_rows_applies_to_each_row(name):
 
 
 @njit(cache=False)
-def run_loss_sum(loss_code, out_code, outs, targets, weights):
+def run_output_steps(loss_code, out_code, outs, targets, weights):
+    """The running loss of output_step over every example, and its deltas."""
     losses = (0.0, 1.0)
+    deltas = np.empty_like(outs)
     for i in range(outs.shape[0]):
-        losses = F.add_example_loss(
-            loss_code, out_code, outs[i], targets[i], weights[i], losses
+        losses = F.output_step(
+            loss_code, out_code, outs[i], targets[i], weights[i], deltas[i], losses
         )
-    return F.loss_sum(losses)
+    return F.loss_sum(losses), deltas
+
+
+def run_loss_sum(loss_code, out_code, outs, targets, weights):
+    return run_output_steps(loss_code, out_code, outs, targets, weights)[0]
 
 
 @njit(cache=False)
@@ -160,3 +166,17 @@ def test_running_loss_sum_equals_the_sum_of_example_losses(dtype):
     # -log(SMALLEST_LIKELIHOOD) nats.
     name, loss, out, o, t, s = loss_cases(rng, 5000, dtype)[0]
     assert run_loss_sum(loss, out, o, t, s) > 5 * -np.log(F.SMALLEST_LIKELIHOOD)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_output_step_writes_the_weighted_output_deltas(dtype):
+    # dE/dnet times the weight: (o - t) f'(net) for squared error, o - t for each
+    # loss with its canonical output (the 1 / f'(net) of dE/do cancels).
+    rng = np.random.default_rng(4)
+    for name, loss, out, o, t, s in loss_cases(rng, 50, dtype):
+        slope = o * (1.0 - o) if out == F.LOGISTIC else np.ones_like(o)
+        if loss != F.SQUARED_ERROR:
+            slope = np.ones_like(o)
+        expected = s[:, None] * (o - t) * slope
+        deltas = run_output_steps(loss, out, o, t, s)[1]
+        np.testing.assert_allclose(deltas, expected, rtol=1e-6, err_msg=name)

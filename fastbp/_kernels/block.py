@@ -90,7 +90,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
     zero = theta.dtype.type(0)
     one = theta.dtype.type(1)
     scale, norm = lazy_decay.start(theta, structure, alpha)
-    losses = (0.0, 1.0)  # (total, likelihood): _functions.add_example_loss
+    losses = (0.0, 1.0)  # (total, likelihood): _functions.add_unit_loss
     penalty = 0.0
     n_examples = order.shape[0]
     n_blocks = -(-n_examples // BLOCK)

@@ -10,12 +10,12 @@ from numba import njit
 
 from .._functions import (
     activate,
-    add_example_loss,
     derivative,
     example_loss,
     jit_options,
     loss_sum,
     output_delta,
+    output_step,
 )
 from .borrowed import borrowed
 from .layers import forward_layer, sgd_one_unit, sgd_parameters, update_layer
@@ -50,7 +50,7 @@ def _dense_kernel(plain):
         first_net = outs[unit_offsets[0] : unit_offsets[1]]
         first_delta = deltas[unit_offsets[0] : unit_offsets[1]]
         squared = squared_sum if step.alpha != 0.0 else None
-        losses = (0.0, 1.0)  # (total, likelihood): _functions.add_example_loss
+        losses = (0.0, 1.0)  # (total, likelihood): _functions.add_unit_loss
         penalty = 0.0
         n_features = sizes[0]
         n_examples = order.shape[0]
@@ -77,8 +77,9 @@ def _dense_kernel(plain):
                     )
                     forward_layer(theta, structure, layer, inputs, outs)
                 activate(out_code if layer == n_layers - 1 else hidden_code, net)
-            losses = add_example_loss(loss_code, out_code, out, target, weight, losses)
-            output_delta(loss_code, out_code, out, target, weight, out_delta)
+            losses = output_step(
+                loss_code, out_code, out, target, weight, out_delta, losses
+            )
 
             # Backward and update, last layer first: the step above the first layer
             # written out rather than calling step.backward_above_first (as above).

@@ -3,14 +3,7 @@
 import numpy as np
 from numba import njit
 
-from .._functions import (
-    activate,
-    add_example_loss,
-    inline_options,
-    jit_options,
-    loss_sum,
-    output_delta,
-)
+from .._functions import activate, inline_options, jit_options, loss_sum, output_step
 from . import lazy_decay
 from .borrowed import borrowed
 from .layers import update_layer
@@ -128,7 +121,7 @@ def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_m
     one = theta.dtype.type(1)
     scale, norm = lazy_decay.start(theta, structure, alpha)
     move_first_layer(theta, structure, feature_major, True)
-    losses = (0.0, 1.0)  # (total, likelihood): _functions.add_example_loss
+    losses = (0.0, 1.0)  # (total, likelihood): _functions.add_unit_loss
     penalty = 0.0
     for position in range(order.shape[0]):
         i = order[position]
@@ -158,8 +151,7 @@ def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_m
         activate(out_code if n_layers == 1 else hidden_code, first_net)
         if n_layers > 1:
             forward_above_first_call(theta, structure, outs)
-        losses = add_example_loss(loss_code, out_code, out, target, weight, losses)
-        output_delta(loss_code, out_code, out, target, weight, out_delta)
+        losses = output_step(loss_code, out_code, out, target, weight, out_delta, losses)
         if n_layers > 1:
             backward_above_first_call(theta, structure, outs, deltas, step, squared, None)
         for j in range(n_out):
@@ -226,7 +218,7 @@ def sparse_optimizer_epoch(examples, order, theta, structure, step, buffers, opt
     dense_row = dense_row[: sizes[0]]
     squared = squared_sum if step.alpha != 0.0 else None
     one = theta.dtype.type(1)
-    losses = (0.0, 1.0)  # (total, likelihood): _functions.add_example_loss
+    losses = (0.0, 1.0)  # (total, likelihood): _functions.add_unit_loss
     penalty = 0.0
     for i in order:
         start, stop = indptr[i], indptr[i + 1]

@@ -9,14 +9,7 @@ How each kernel includes them (inlined, or as calls) is measured, and recorded i
 
 from numba import njit
 
-from .._functions import (
-    activate,
-    add_example_loss,
-    derivative,
-    inline_options,
-    jit_options,
-    output_delta,
-)
+from .._functions import activate, derivative, inline_options, jit_options, output_step
 from .layers import forward_layer, update_layer
 
 
@@ -81,7 +74,7 @@ def above_first_layer(
     theta, structure, outs, deltas, views, target, weight, step, squared, optimizer, losses
 ):
     """One example's step above the first layer's weights; returns the running
-    ``losses`` (``(total, likelihood)``, :func:`fastbp._functions.add_example_loss`)
+    ``losses`` (``(total, likelihood)``, :func:`fastbp._functions.add_unit_loss`)
     with its weighted loss added.
 
     Given the first layer's net inputs in ``outs``: activates them, runs the forward
@@ -96,8 +89,7 @@ def above_first_layer(
     first_net, out, out_delta = views
     activate(out_code if n_layers == 1 else hidden_code, first_net)
     forward_above_first(theta, structure, outs)
-    losses = add_example_loss(loss_code, out_code, out, target, weight, losses)
-    output_delta(loss_code, out_code, out, target, weight, out_delta)
+    losses = output_step(loss_code, out_code, out, target, weight, out_delta, losses)
     backward_above_first(theta, structure, outs, deltas, step, squared, optimizer)
     return losses
 
