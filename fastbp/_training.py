@@ -12,6 +12,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._jit_activity import jit_activity
+from ._kernels.shuffle import draws_of
+from ._kernels.shuffle import shuffle as shuffle_order
 
 
 class TrainingDiverged(ValueError):
@@ -81,7 +83,8 @@ def train(
 ):
     """Run up to ``max_epochs`` epochs of ``trainer``; returns ``(epochs_run, converged)``.
 
-    ``indices`` (default: all ``n_samples``) are the examples trained on. With
+    ``indices`` (default: all ``n_samples``) are the examples trained on, in an
+    order ``rng`` shuffles before each epoch if ``shuffle`` (:func:`_shuffler`). With
     ``validate(theta) -> (score, loss)``, every epoch records a validation score and
     loss, plateaus are judged on the score (scikit-learn's early stopping: no gain of
     ``tol`` for more than ``n_iter_no_change`` epochs), and ``theta`` ends holding the
@@ -117,6 +120,7 @@ def train(
     else:
         order = np.array(indices, dtype=np.int64)
     best = theta.copy() if validate is not None else None
+    shuffled = _shuffler(rng) if shuffle else None
     arrays = (theta, *state) + (() if best is None else (best,))
     # The state after the last finished epoch of this call, saved before each later
     # epoch (one copy of the arrays per epoch, nothing next to an epoch's work):
@@ -136,8 +140,8 @@ def train(
                     saved[:] = a
                 saved_progress = progress_mark(progress)
                 saved_before = epoch_index
-            if shuffle:
-                rng.shuffle(order)
+            if shuffled is not None:
+                shuffled(order)
             started = time.perf_counter()
             report = None
             if verbose >= 2:
@@ -188,6 +192,17 @@ def train(
     finally:
         if best is not None and progress.validation_scores:
             theta[:] = best
+
+
+def _shuffler(rng):
+    """``shuffled(order)``: each epoch's shuffle drawn from ``rng``. A numpy
+    ``Generator`` (fastbp's estimators) draws through fastbp's compiled shuffle; a
+    ``RandomState`` (scikit-learn's MLP settings) shuffles as numpy does, in
+    scikit-learn's order."""
+    if isinstance(rng, np.random.Generator):
+        draws = draws_of(rng)
+        return lambda order: shuffle_order(order, draws)
+    return rng.shuffle
 
 
 def _run_epoch(trainer, order, learning_rate, report, timing_jit):

@@ -213,3 +213,25 @@ def epoch(
                 steps = [(-mW, -mb) for mW, mb in velocity]
         params = [(W - uW, b - ub) for (W, b), (uW, ub) in zip(params, steps)]
     return params, data_loss, penalty
+
+
+# --- shuffled epochs -------------------------------------------------------------------
+
+
+def shuffled(order, generator):
+    """``order`` shuffled as a fit shuffles an epoch (``fastbp._kernels.shuffle``):
+    Fisher-Yates, first position first, each position's pick a uniform integer
+    below the remaining count by Lemire's method on ``generator``'s raw 64-bit draws
+    (Python integers: the 128-bit product exactly)."""
+    order = list(order)
+    n = len(order)
+    for position in range(n - 1):
+        bound = n - position
+        product = int(generator.bit_generator.random_raw()) * bound
+        if product % 2**64 < bound:
+            threshold = 2**64 % bound
+            while product % 2**64 < threshold:
+                product = int(generator.bit_generator.random_raw()) * bound
+        other = position + product // 2**64
+        order[position], order[other] = order[other], order[position]
+    return np.array(order)
