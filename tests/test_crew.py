@@ -53,6 +53,27 @@ def test_a_crew_trains_what_one_thread_trains(
     assert crew_threads() == []
 
 
+def test_a_crew_trains_what_one_thread_trains_on_inputs_wider_than_a_span(
+    rng, every_layer_in_blocks
+):
+    from fastbp._kernels.weight_pass import input_span
+
+    n_in = input_span(10**6, 8) + 40  # two spans
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (n_in, 2 * CHUNK_UNITS + 3, 3), "tanh", "log_loss", "softmax", n_samples=41
+    )
+    results = []
+    for n_jobs in (1, 2):
+        trained = theta.copy()
+        epoch = make_trainer(
+            network, trained, X, Y, sample_weight, 1, 0.05, 0.01, None, n_jobs
+        )
+        losses = [epoch(order) for order in orders(41, seed=2)]
+        results.append((trained, losses))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-12)
+
+
 def orders(n, seed):
     rng = np.random.default_rng(seed)
     return [rng.permutation(n), np.arange(n - 2), rng.permutation(n)[:37]]

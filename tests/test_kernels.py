@@ -121,6 +121,20 @@ def test_block_epoch_matches_reference_on_a_wide_layer(rng, alpha, count_block_e
     assert count_block_epochs == [101]
 
 
+def test_block_epoch_matches_reference_on_inputs_wider_than_a_span(rng, count_block_epochs):
+    # More inputs than one span of the pass (weight_pass.input_span): each row's
+    # products are summed over spans, its update applied span by span.
+    from fastbp._kernels.weight_pass import input_span
+
+    n_in = 3 * input_span(10**6, 8) + 11  # three spans and a short fourth
+    assert input_span(n_in, 8) < n_in
+    network, theta, X, Y, sample_weight = make_problem(
+        rng, (n_in, 5, 3), "logistic", "log_loss", "softmax", n_samples=13
+    )
+    check_epoch(rng, network, theta, X, Y, sample_weight, 1, 0.01, 0.01)
+    assert count_block_epochs == [13]
+
+
 def test_block_epoch_folds_a_small_scale(rng, count_block_epochs):
     # decay = 1 - 0.1 * 5 = 0.5 halves the first layer's scale at every example: it
     # falls below SMALLEST_SCALE and is folded into the weights every 20 examples.

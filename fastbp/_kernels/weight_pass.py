@@ -134,6 +134,20 @@ def prepare_block(X, order, start, blocks, slot, n_in, cross):
         cross_matrix(x_blocks[previous], x_blocks[slot], n_in, cross[slot])
 
 
+# Bytes of the rows xs and zs (8 rows) a pass keeps in the L1 cache at a time: it
+# runs over every row of V for one span of the inputs before the next span.
+SPAN_BYTES = 32 * 1024
+
+
+@njit(**inline_options)
+def input_span(n_in, itemsize):
+    """Inputs per span of a pass: ``n_in`` cut in equal spans, each a multiple of 8
+    of at most ``SPAN_BYTES`` of the 8 rows' inputs."""
+    widest = SPAN_BYTES // (2 * BLOCK * itemsize)
+    n_spans = -(-n_in // widest)
+    return -(-n_in // (32 * n_spans)) * 32
+
+
 @njit(**jit_options)
 def block_pass(theta, w_start, n_in, first, stop, xs, zs, pending, products):
     """``V -= sum_m pending[m] xs[m]^T``, then ``products[m] = V zs[m]``, in one pass
@@ -141,80 +155,101 @@ def block_pass(theta, w_start, n_in, first, stop, xs, zs, pending, products):
 
     Two rows of V at a time; each weight is loaded and stored once. Rows are
     paired from ``first``, so a pass split at even rows pairs them as one pass does.
+    The inputs are taken in spans (:func:`input_span`), each span over every row,
+    so that the 8 input rows are read from the L1 cache, not the L2, for all but
+    the first pair of rows (docs/architecture.md).
     """
-    x0 = xs[0, :n_in]
-    x1 = xs[1, :n_in]
-    x2 = xs[2, :n_in]
-    x3 = xs[3, :n_in]
-    z0 = zs[0, :n_in]
-    z1 = zs[1, :n_in]
-    z2 = zs[2, :n_in]
-    z3 = zs[3, :n_in]
     zero = theta.dtype.type(0)
     full = stop - (stop - first) % 2
-    for j in range(first, full, 2):
-        # One slice per row: LLVM vectorises slices, not offsets into one array.
-        row = w_start + j * n_in
-        v = theta[row : row + n_in]
-        u = theta[row + n_in : row + 2 * n_in]
-        g0 = pending[0, j]
-        g1 = pending[1, j]
-        g2 = pending[2, j]
-        g3 = pending[3, j]
-        h0 = pending[0, j + 1]
-        h1 = pending[1, j + 1]
-        h2 = pending[2, j + 1]
-        h3 = pending[3, j + 1]
-        a0 = a1 = a2 = a3 = zero
-        b0 = b1 = b2 = b3 = zero
-        for i in range(n_in):
-            y0 = x0[i]
-            y1 = x1[i]
-            y2 = x2[i]
-            y3 = x3[i]
-            w = v[i] - g0 * y0 - g1 * y1 - g2 * y2 - g3 * y3
-            w2 = u[i] - h0 * y0 - h1 * y1 - h2 * y2 - h3 * y3
-            v[i] = w
-            u[i] = w2
-            c = z0[i]
-            a0 += w * c
-            b0 += w2 * c
-            c = z1[i]
-            a1 += w * c
-            b1 += w2 * c
-            c = z2[i]
-            a2 += w * c
-            b2 += w2 * c
-            c = z3[i]
-            a3 += w * c
-            b3 += w2 * c
-        products[0, j] = a0
-        products[1, j] = a1
-        products[2, j] = a2
-        products[3, j] = a3
-        products[0, j + 1] = b0
-        products[1, j + 1] = b1
-        products[2, j + 1] = b2
-        products[3, j + 1] = b3
-    for j in range(full, stop):
-        row = w_start + j * n_in
-        v = theta[row : row + n_in]
-        g0 = pending[0, j]
-        g1 = pending[1, j]
-        g2 = pending[2, j]
-        g3 = pending[3, j]
-        a0 = a1 = a2 = a3 = zero
-        for i in range(n_in):
-            w = v[i] - g0 * x0[i] - g1 * x1[i] - g2 * x2[i] - g3 * x3[i]
-            v[i] = w
-            a0 += w * z0[i]
-            a1 += w * z1[i]
-            a2 += w * z2[i]
-            a3 += w * z3[i]
-        products[0, j] = a0
-        products[1, j] = a1
-        products[2, j] = a2
-        products[3, j] = a3
+    span = input_span(n_in, theta.itemsize)
+    for low in range(0, n_in, span):
+        high = min(low + span, n_in)
+        width = high - low
+        x0 = xs[0, low:high]
+        x1 = xs[1, low:high]
+        x2 = xs[2, low:high]
+        x3 = xs[3, low:high]
+        z0 = zs[0, low:high]
+        z1 = zs[1, low:high]
+        z2 = zs[2, low:high]
+        z3 = zs[3, low:high]
+        for j in range(first, full, 2):
+            # One slice per row: LLVM vectorises slices, not offsets into one array.
+            row = w_start + j * n_in + low
+            v = theta[row : row + width]
+            u = theta[row + n_in : row + n_in + width]
+            g0 = pending[0, j]
+            g1 = pending[1, j]
+            g2 = pending[2, j]
+            g3 = pending[3, j]
+            h0 = pending[0, j + 1]
+            h1 = pending[1, j + 1]
+            h2 = pending[2, j + 1]
+            h3 = pending[3, j + 1]
+            a0 = a1 = a2 = a3 = zero
+            b0 = b1 = b2 = b3 = zero
+            for i in range(width):
+                y0 = x0[i]
+                y1 = x1[i]
+                y2 = x2[i]
+                y3 = x3[i]
+                w = v[i] - g0 * y0 - g1 * y1 - g2 * y2 - g3 * y3
+                w2 = u[i] - h0 * y0 - h1 * y1 - h2 * y2 - h3 * y3
+                v[i] = w
+                u[i] = w2
+                c = z0[i]
+                a0 += w * c
+                b0 += w2 * c
+                c = z1[i]
+                a1 += w * c
+                b1 += w2 * c
+                c = z2[i]
+                a2 += w * c
+                b2 += w2 * c
+                c = z3[i]
+                a3 += w * c
+                b3 += w2 * c
+            if low > 0:  # the spans before this one
+                a0 += products[0, j]
+                a1 += products[1, j]
+                a2 += products[2, j]
+                a3 += products[3, j]
+                b0 += products[0, j + 1]
+                b1 += products[1, j + 1]
+                b2 += products[2, j + 1]
+                b3 += products[3, j + 1]
+            products[0, j] = a0
+            products[1, j] = a1
+            products[2, j] = a2
+            products[3, j] = a3
+            products[0, j + 1] = b0
+            products[1, j + 1] = b1
+            products[2, j + 1] = b2
+            products[3, j + 1] = b3
+        for j in range(full, stop):
+            row = w_start + j * n_in + low
+            v = theta[row : row + width]
+            g0 = pending[0, j]
+            g1 = pending[1, j]
+            g2 = pending[2, j]
+            g3 = pending[3, j]
+            a0 = a1 = a2 = a3 = zero
+            for i in range(width):
+                w = v[i] - g0 * x0[i] - g1 * x1[i] - g2 * x2[i] - g3 * x3[i]
+                v[i] = w
+                a0 += w * z0[i]
+                a1 += w * z1[i]
+                a2 += w * z2[i]
+                a3 += w * z3[i]
+            if low > 0:
+                a0 += products[0, j]
+                a1 += products[1, j]
+                a2 += products[2, j]
+                a3 += products[3, j]
+            products[0, j] = a0
+            products[1, j] = a1
+            products[2, j] = a2
+            products[3, j] = a3
 
 
 @njit(**jit_options)
