@@ -40,9 +40,10 @@ from .borrowed import borrowed
 from .conventions import BLOCK, SLOTS
 from .layers import copy
 
-# Rows of V per chunk (even: block_pass computes rows in pairs). 16 chunks at
-# 784-128, each about 2 us of work (float64) against ~50 ns to claim it.
-CHUNK_UNITS = 8
+# Rows of V per chunk (even: block_pass computes rows in pairs). 8 chunks at
+# 784-128, each about 4 us of work (float64) against ~50 ns to claim it; a chunk
+# reuses each span of the inputs once per pair of its rows (docs/architecture.md).
+CHUNK_UNITS = 16
 
 # int64 slots per cache line, and the slots of line 0.
 LINE = 8
