@@ -163,9 +163,7 @@ class DenseTrainer(Trainer):
             self.blocks = BlockBuffers.allocate(sizes[0], sizes[1], theta.dtype)
             if threads > 1:
                 self.crew = Crew(sizes[1], threads)
-        # Hogwild with plain SGD trains replicas; with a state, the shared theta.
-        rows = theta.shape[0] if threads > 1 and optimizer is None else 0
-        self.replicas = aligned_rows((threads, REPLICA_ROWS, rows), theta.dtype)
+        self._replicas = None  # Hogwild's, made on its first epoch (_hogwild_replicas)
 
     def run(self, order, learning_rate):
         step = self.step(learning_rate)
@@ -185,7 +183,19 @@ class DenseTrainer(Trainer):
             kernel = sgd_epoch if self.optimizer is None else optimizer_epoch
             return kernel(*args, self._first_buffers(), self.optimizer)
         with parallel_threads(self.threads):
-            return hogwild_epoch(*args, self.buffers, self.optimizer, self.replicas)
+            return hogwild_epoch(
+                *args, self.buffers, self.optimizer, self._hogwild_replicas()
+            )
+
+    def _hogwild_replicas(self):
+        """Hogwild's replicas of theta per thread (plain SGD; with an optimiser state
+        the threads step the shared theta, and they are empty), made on first use:
+        a fit whose threads share the block kernel seldom runs Hogwild."""
+        if self._replicas is None:
+            rows = self.theta.shape[0] if self.optimizer is None else 0
+            shape = (self.threads, REPLICA_ROWS, rows)
+            self._replicas = aligned_rows(shape, self.theta.dtype)
+        return self._replicas
 
     def _first_buffers(self):
         """The example buffers of a kernel on one thread (the first thread's, when

@@ -46,6 +46,7 @@ def test_a_crew_trains_what_one_thread_trains(
         assert (epoch.crew is None) == (n_jobs == 1)
         losses = [epoch(order) for order in orders(103, seed=1)]
         results.append((trained, losses))
+        assert epoch._replicas is None  # Hogwild never ran: none of its replicas
     # Equal up to the rounding of a row's dot products (weight_pass's docstring).
     tolerance = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=tolerance, atol=tolerance)

@@ -490,5 +490,9 @@ def test_hogwild_epoch_learns_like_the_serial_one(rng, blocks, monkeypatch):
             network, trained, X, Y, sample_weight, 1, 0.05, 0.0, n_jobs=threads
         )
         losses[threads] = [epoch(order) for _ in range(3)]
+        if threads == 2 and not blocks:  # replicas made by Hogwild's first epoch
+            n_threads, rows, length = epoch._replicas.shape  # rows padded to lines
+            assert (n_threads, rows) == (2, hogwild.REPLICA_ROWS)
+            assert length >= theta.shape[0]
     assert losses[2][-1] < losses[2][0]
     assert losses[2][-1] == pytest.approx(losses[1][-1], rel=0.05)
