@@ -302,3 +302,25 @@ def test_dask_curves_time_one_and_two_workers_epoch_by_epoch():
         assert accuracies[-1] > 0.2  # ten classes: well above chance
     speedups = speedups_to_accuracy(curves, (1, 2), "1 worker", "2 workers")
     assert set(speedups) == {1, 2} and all(v >= 0 for v in speedups.values())
+
+
+SCALE_BENCH_CLUSTERS = """
+from fastbp._bench.accuracy import dask_curves
+if __name__ == "__main__":
+    dask_curves(epochs=1, size=600, rounds_per_epoch=1)
+"""
+
+
+def test_dask_curves_close_their_clusters_quietly(tmp_path):
+    # As `python -m fastbp bench --scale` runs them, in a fresh interpreter: its two
+    # clusters' closing printed 18 of distributed's INFO lines on stderr.
+    import subprocess
+    import sys
+
+    script = tmp_path / "clusters.py"
+    script.write_text(SCALE_BENCH_CLUSTERS)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert " - INFO - " not in done.stderr, done.stderr

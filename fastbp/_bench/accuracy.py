@@ -170,7 +170,10 @@ def dask_curves(epochs=CURVE_EPOCHS, size=20_000, rounds_per_epoch=2, seed=0):
             epochs,
         )
     finally:
-        for name in clients:
+        # Last made, first closed: each LocalCluster restores, on closing, the log
+        # level it found; closed first, the first cluster let the second one's
+        # closing print distributed's INFO lines.
+        for name in reversed(clients):
             clients[name].close()
             clusters[name].close()
 
