@@ -306,3 +306,48 @@ class StreamRatio(OneBLASThread):
         return 1e6 * min(self._stream_seconds(self.models[0], batch) for _ in range(3))
 
     track_microseconds_per_call.unit = "us"
+
+
+class GrownDataRatio(OneBLASThread):
+    """Workload D's data grown to ``BIG_ROWS`` rows (800 MB of X): a ``fit`` epoch's
+    cost per example there / with D's 100,000 rows, and / one ``X.sum()`` over the
+    grown rows per row (the speed issue's "cost as the data grows"). Lower is
+    better; shuffled epochs are ``ShuffledRatio``'s.
+    """
+
+    params = ["per example at 100,000 rows", "X.sum() per row"]
+    param_names = ["against"]
+    timeout = 600
+
+    def setup(self, against):
+        from fastbp._bench.workloads import BIG_ROWS, delta_rule_data
+
+        X, y, hidden, loss = workload("D")
+        self.small = (X, y)
+        self.big = delta_rule_data(BIG_ROWS, np.random.default_rng(1))
+        self.model = fastbp_model(hidden, loss, 1, max_iter=1, tol=0.0)
+        self.model.fit(X[:400], y[:400])  # compiles, outside every timing
+        self.one_blas_thread()
+
+    def _per_example(self, data):
+        start = time.perf_counter()
+        self.model.fit(*data)
+        return (time.perf_counter() - start) / len(data[0])
+
+    def _per_row_sum(self):
+        X = self.big[0]
+        start = time.perf_counter()
+        X.sum()
+        return (time.perf_counter() - start) / len(X)
+
+    def track_time_ratio(self, against):
+        if against == "X.sum() per row":
+            ratios = [self._per_example(self.big) / self._per_row_sum() for _ in range(3)]
+        else:
+            ratios = [
+                self._per_example(self.big) / self._per_example(self.small)
+                for _ in range(3)
+            ]
+        return float(np.median(ratios))
+
+    track_time_ratio.unit = "ratio"
