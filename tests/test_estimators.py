@@ -694,7 +694,7 @@ def test_hogwild_fit_matches_serial_accuracy():
         assert np.isfinite(clf._theta).all() and len(clf.loss_curve_) == 8
     assert scores[1] > 0.85
     # Hogwild's races make each of its fits another: over random_state 0-11, four
-    # fits each, the worst was 0.3 to 3.8 points from the serial fit's accuracy.
+    # fits each, the worst was 0.5 to 3.8 points from the serial fit's accuracy.
     assert abs(scores[2] - scores[1]) < 0.05 and abs(scores[-1] - scores[1]) < 0.05
 
 
