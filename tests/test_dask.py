@@ -230,11 +230,11 @@ def test_parallel_sgd_survives_a_killed_worker(digits):
     assert model.n_iter_ == len(model.loss_curve_) == 6
     assert np.isfinite(model.estimator_.coefs_[0]).all()
     # Accurate, though not as accurate as the fit without the crash: after it one
-    # worker trains every block in turn, and ParallelSGD on one worker scores under
-    # a serial fit here (0.908 against 0.967: each round's partial_fit shuffles its
-    # slice with the estimator's int random_state, the same permutation every
-    # round). Crashed fits scored 0.90-0.96 on the held-out fifth over random_state
-    # 0-3 and kill points (the undisturbed ones 0.95-0.98; chance is 0.1).
+    # worker trains every block in turn, and ParallelSGD on one worker scored 0.908
+    # here against the serial fit's 0.967 (0.889 to 0.967 with other seeds for its
+    # rounds' shuffles: a noisy regime at this step size). Crashed fits scored
+    # 0.89-0.96 on the held-out fifth over random_state 0-3 and kill points (the
+    # undisturbed ones 0.95-0.98; chance is 0.1).
     assert model.score(X_test, y_test) >= 0.85
     assert undisturbed.score(X_test, y_test) >= 0.9
 
