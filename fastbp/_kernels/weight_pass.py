@@ -142,8 +142,8 @@ SPAN_BYTES = 32 * 1024
 
 @njit(**inline_options)
 def input_span(n_in, itemsize):
-    """Inputs per span of a pass: ``n_in`` cut in equal spans, each a multiple of 8
-    of at most ``SPAN_BYTES`` of the 8 rows' inputs."""
+    """Inputs per span of a pass: ``n_in`` cut in equal spans (the last shorter), each
+    a multiple of 32 inputs and at most ``SPAN_BYTES`` of the 8 rows' inputs."""
     widest = SPAN_BYTES // (2 * BLOCK * itemsize)
     n_spans = -(-n_in // widest)
     return -(-n_in // (32 * n_spans)) * 32
