@@ -229,12 +229,14 @@ def test_parallel_sgd_survives_a_killed_worker(digits):
     assert still_fitting
     assert model.n_iter_ == len(model.loss_curve_) == 6
     assert np.isfinite(model.estimator_.coefs_[0]).all()
-    # Accurate, though not as accurate as the fit without the crash: after it one
-    # worker trains every block in turn, and ParallelSGD on one worker scored 0.908
-    # here against the serial fit's 0.967 (0.889 to 0.967 with other seeds for its
-    # rounds' shuffles: a noisy regime at this step size). Crashed fits scored
-    # 0.89-0.96 on the held-out fifth over random_state 0-3 and kill points (the
-    # undisturbed ones 0.95-0.98; chance is 0.1).
+    # Accurate, though not always as accurate as the fit without the crash: after it
+    # one worker trains every block in turn, and single fits at this step size
+    # spread widely. Over random_state 0-9 (the same partial_fit calls run in one
+    # process): one worker 0.908-0.978 (median 0.954; 0.908 is this test's seed),
+    # a serial fit 0.911-0.983 (median 0.967), one worker with a fresh shuffle seed
+    # per call 0.908-0.969: no cause beyond the spread. Crashed fits scored
+    # 0.89-0.96 over random_state 0-3 and kill points (undisturbed 0.95-0.98;
+    # chance is 0.1).
     assert model.score(X_test, y_test) >= 0.85
     assert undisturbed.score(X_test, y_test) >= 0.9
 
