@@ -161,3 +161,67 @@ def test_a_crew_folds_a_small_scale_as_one_thread_does(rng, threads, every_layer
         results.append((trained, epoch(np.arange(70))))
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "n_chunks, taken",
+    [
+        (8, ()),  # a share of OWN_RUN chunks: one run, then all of the helper's
+        (8, (3,)),  # the tail of one's own share taken: a shorter run
+        (8, (3, 2, 1, 0)),  # all of it taken: only the helper's, from its end
+        (8, (4, 5)),  # the helper's first chunks taken by the helper
+        (10, ()),  # a share longer than a run: two runs
+        (10, (4, 5, 6)),
+    ],
+)
+def test_a_thread_passes_over_what_it_claimed_and_nothing_else(n_chunks, taken):
+    # The training thread (0) of a 2-thread crew, with the chunks in `taken` already
+    # claimed by the helper (as it claims them: its own share from the start, the
+    # training thread's from the end): the training thread runs every other chunk
+    # (its own share in runs, then the helper's one by one from the end) as the
+    # serial pass does, marks them done, and leaves the taken ones alone.
+    from fastbp._kernels.conventions import BlockBuffers
+    from fastbp._kernels.weight_pass import (
+        GENERATION,
+        OWN_RUN,
+        _claim_slot,
+        _done_slot,
+        block_pass,
+        start_pass,
+        work_on_pass,
+    )
+
+    assert OWN_RUN < 5  # (10, ...) has a share of 5 chunks: two runs
+    rng = np.random.default_rng(0)
+    n_in, n_out = 40, n_chunks * CHUNK_UNITS
+    theta = rng.normal(size=n_in * n_out)
+    blocks = BlockBuffers.allocate(n_in, n_out, np.float64)
+    blocks.x_blocks[:] = rng.normal(size=blocks.x_blocks.shape)
+    blocks.pending[:] = rng.normal(size=blocks.pending.shape) * 0.1
+    X, order = np.zeros((1, n_in)), np.zeros(1, dtype=np.int64)
+    crew = Crew(n_out, threads=2)
+    signals = crew.signals
+    start_pass(theta, 0, n_in, n_out, blocks, X, order, (0, 1, 0, 1, -1), signals)
+    generation = signals[GENERATION]
+    for chunk in taken:
+        signals[_claim_slot(chunk)] = generation
+    expected_theta, expected = theta.copy(), blocks.products[1].copy()
+    block_pass(expected_theta, 0, n_in, np.int64(0), n_out, blocks.x_blocks[0],
+               blocks.x_blocks[1], blocks.pending[0], expected)  # fmt: skip
+    before = theta.copy()
+    work_on_pass(theta, 0, n_in, n_out, blocks, X, order, signals, generation, 0)
+    for chunk in range(n_chunks):
+        rows = slice(chunk * CHUNK_UNITS, (chunk + 1) * CHUNK_UNITS)
+        weights = slice(rows.start * n_in, rows.stop * n_in)
+        if chunk in taken:
+            assert signals[_done_slot(chunk)] != generation
+            np.testing.assert_array_equal(theta[weights], before[weights])
+            np.testing.assert_array_equal(blocks.products[1][:, rows], 0.0)
+        else:
+            assert signals[_claim_slot(chunk)] == signals[_done_slot(chunk)] == generation
+            np.testing.assert_allclose(theta[weights], expected_theta[weights], rtol=1e-13)
+            np.testing.assert_allclose(
+                blocks.products[1][:, rows], expected[:, rows], rtol=1e-12
+            )
+    # The job (no block to load) is the training thread's when no helper took it.
+    assert signals[_done_slot(n_chunks)] == generation

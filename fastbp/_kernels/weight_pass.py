@@ -15,10 +15,12 @@ result is the serial one up to rounding (the crew's products are corrected sums,
 and LLVM inlines the pass into each caller and may vectorise a row's dot
 products differently there: 1e-16 apart, then not bit-reproducible).
 
-A thread claims its own share of the chunks first, in ascending order, then the
-others', in descending order: each thread mostly keeps the same rows, in its own
-core's cache, and one that is late (a vCPU the host took away) loses its chunks to
-the others instead of holding up the pass. :mod:`fastbp._crew` runs the helpers.
+A thread claims its own share of the chunks first, in ascending order and in runs
+of up to ``OWN_RUN`` chunks that it passes over at once (span by span: the inputs
+stay in the L1 over more rows), then the others', in descending order, one at a
+time: each thread mostly keeps the same rows, in its own core's cache, and one that
+is late (a vCPU the host took away) loses its chunks to the others instead of
+holding up the pass. :mod:`fastbp._crew` runs the helpers.
 
 A pass has one more piece of work, a *job* claimed like a chunk (by a helper
 first): copying the rows of the block after the one whose products it computes
@@ -44,6 +46,10 @@ from .layers import copy
 # 784-128, each about 4 us of work (float64) against ~50 ns to claim it; a chunk
 # reuses each span of the inputs once per pair of its rows (docs/architecture.md).
 CHUNK_UNITS = 16
+
+# Chunks of its own share a thread claims and passes over at once: 64 rows, the
+# whole share of each of 2 threads at 784-128 (docs/architecture.md).
+OWN_RUN = 4
 
 # int64 slots per cache line, and the slots of line 0.
 LINE = 8
@@ -274,9 +280,10 @@ def work_on_pass(
     """Run the work of pass ``generation`` that thread ``thread`` can claim.
 
     A helper takes the job first; then every thread its own share of the chunks
-    (ascending), then the other threads' (descending), each sweep ending at the
-    first chunk already claimed; the training thread takes the job last if no
-    helper has. Publishes each piece's completion.
+    (ascending, in runs of up to ``OWN_RUN`` chunks passed over at once), then the
+    other threads' (descending, one at a time), each sweep ending at the first
+    chunk already claimed; the training thread takes the job last if no helper
+    has. Publishes each piece's completion.
     """
     # Views without reference counts: a pass takes a dozen slices per chunk.
     theta = borrowed(theta)
@@ -291,22 +298,31 @@ def work_on_pass(
         owner = (thread + sweep) % n_threads
         start = owner * n_chunks // n_threads
         stop = (owner + 1) * n_chunks // n_threads
-        for k in range(stop - start):
-            chunk = start + k if sweep == 0 else stop - 1 - k
-            if not compare_and_swap(
-                signals, _claim_slot(chunk), generation - 1, generation
+        done = 0  # chunks of this sweep claimed so far
+        while done < stop - start:
+            run = min(OWN_RUN, stop - start - done) if sweep == 0 else 1
+            low = start + done if sweep == 0 else stop - 1 - done
+            claimed = 0
+            while claimed < run and compare_and_swap(
+                signals, _claim_slot(low + claimed), generation - 1, generation
             ):
+                claimed += 1
+            if claimed == 0:
                 break
             xs = load_acquire(signals, XS)
             zs = load_acquire(signals, ZS)
             steps = load_acquire(signals, PENDING)
             into = load_acquire(signals, INTO)
-            first = chunk * CHUNK_UNITS
+            first = low * CHUNK_UNITS
             block_pass(
-                theta, w_start, n_in, first, min(first + CHUNK_UNITS, n_out), x_blocks[xs],
-                x_blocks[zs], pending[steps], products[into],
+                theta, w_start, n_in, first, min(first + claimed * CHUNK_UNITS, n_out),
+                x_blocks[xs], x_blocks[zs], pending[steps], products[into],
             )  # fmt: skip
-            store_release(signals, _done_slot(chunk), generation)
+            for chunk in range(low, low + claimed):
+                store_release(signals, _done_slot(chunk), generation)
+            if claimed < run:
+                break
+            done += claimed
     if thread == 0:
         _run_job(blocks, X, order, n_in, n_out, signals, generation)
 
