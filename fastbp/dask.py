@@ -138,15 +138,6 @@ class ParallelSGD(MetaEstimatorMixin, BaseEstimator):
             )
         y = y.rechunk({0: X.chunks[0]})
         X = X.rechunk({1: -1})
-        fit_params = {}
-        if is_classifier(self.estimator):
-            classes = np.unique(da.unique(y).compute() if classes is None else classes)
-            if warm and not np.array_equal(classes, self.classes_):
-                raise ValueError(
-                    f"classes {classes.tolist()} differ from the fitted classes_ "
-                    f"{self.classes_.tolist()}: with warm_start=True, use the same."
-                )
-            fit_params["classes"] = classes
         # X's blocks are computed where the scheduler puts them, then each y block
         # on its X block's worker (or anywhere, once that one is lost): training tasks
         # find both there.
@@ -158,7 +149,20 @@ class ParallelSGD(MetaEstimatorMixin, BaseEstimator):
             for X_block, y_part in zip(X_blocks, y.to_delayed().ravel())
             for where in [list(holders[X_block.key]) or None]
         ]
-        wait([y_block for _, y_block in blocks])
+        y_blocks = [y_block for _, y_block in blocks]
+        fit_params = {}
+        if is_classifier(self.estimator):
+            if classes is None:  # each y block's labels, found where it is
+                found = client.gather(client.map(np.unique, y_blocks, pure=False))
+                classes = np.concatenate(found)
+            classes = np.unique(classes)
+            if warm and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"classes {classes.tolist()} differ from the fitted classes_ "
+                    f"{self.classes_.tolist()}: with warm_start=True, use the same."
+                )
+            fit_params["classes"] = classes
+        wait(y_blocks)
         if warm:
             model, loss_curve = self.estimator_, list(self.loss_curve_)
         else:
