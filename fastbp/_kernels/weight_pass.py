@@ -63,8 +63,10 @@ RUNNING = 6  # 1 while the crew runs; helpers return when it is 0
 PENDING = 7  # pending[PENDING]: the pass's updates
 
 # Spin-hint rounds a helper waits for a pass before it returns to Python to yield
-# its CPU (some milliseconds: the steps between passes take microseconds).
-PATIENCE = 1 << 16
+# its CPU: about 120 us (29 ns a round on Zen 5), some passes' time; a helper that
+# spun for milliseconds kept a busy machine's CPU from the training thread
+# (docs/architecture.md).
+PATIENCE = 1 << 12
 
 
 @njit(**inline_options)
