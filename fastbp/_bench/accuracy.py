@@ -162,7 +162,8 @@ def dask_curves(epochs=CURVE_EPOCHS, size=20_000, rounds_per_epoch=2, seed=0):
                 hogwild_model(1, random_state=seed), max_iter=1, warm_start=True,
                 rounds_per_epoch=rounds_per_epoch, client=client,
             )  # fmt: skip
-            # Compile, or load, the kernels on every worker.
+            # Compile, or load, the kernels on every worker, and import the module
+            # of ParallelSGD's tasks there (dask.array with it: 0.13 s a worker).
             client.run(_train_a_little, X[:16], y[:16], np.unique(y))
         return _interleaved_curves(
             {name: partial(model.fit, *data[name]) for name, model in models.items()},
@@ -179,6 +180,8 @@ def dask_curves(epochs=CURVE_EPOCHS, size=20_000, rounds_per_epoch=2, seed=0):
 
 
 def _train_a_little(X, y, classes):
+    import fastbp.dask  # noqa: F401
+
     hogwild_model(1).partial_fit(X, y, classes=classes)
 
 
