@@ -104,28 +104,67 @@ def load_block(X, order, start, n_examples, x_block, n_in):
 
 
 @njit(**inline_options)
-def _dot(a, b, n_in):
-    """``a[:n_in] . b[:n_in]``."""
-    total = a.dtype.type(0)
+def gram_matrix(xs, n_in, gram):
+    """``gram[l, m] = xs[l] . xs[m]`` for ``l <= m < BLOCK`` (the upper triangle), in
+    one pass over the rows (ten sums at once: a dot product at a time read each row
+    four times and waited on its one sum)."""
+    x0 = xs[0, :n_in]
+    x1 = xs[1, :n_in]
+    x2 = xs[2, :n_in]
+    x3 = xs[3, :n_in]
+    g00 = g01 = g02 = g03 = g11 = g12 = g13 = g22 = g23 = g33 = xs.dtype.type(0)
     for i in range(n_in):
-        total += a[i] * b[i]
-    return total
+        a = x0[i]
+        b = x1[i]
+        c = x2[i]
+        d = x3[i]
+        g00 += a * a
+        g01 += a * b
+        g02 += a * c
+        g03 += a * d
+        g11 += b * b
+        g12 += b * c
+        g13 += b * d
+        g22 += c * c
+        g23 += c * d
+        g33 += d * d
+    gram[0, 0] = g00
+    gram[0, 1] = g01
+    gram[0, 2] = g02
+    gram[0, 3] = g03
+    gram[1, 1] = g11
+    gram[1, 2] = g12
+    gram[1, 3] = g13
+    gram[2, 2] = g22
+    gram[2, 3] = g23
+    gram[3, 3] = g33
 
 
 @njit(**inline_options)
-def gram_matrix(xs, count, n_in, gram):
-    """``gram[l, m] = xs[l] . xs[m]`` for ``l <= m < count`` (the upper triangle)."""
-    for low in range(count):
-        for high in range(low, count):
-            gram[low, high] = _dot(xs[low], xs[high], n_in)
+def cross_row(xa, xb, n_in, cross):
+    """``cross[m] = xa . xb[m]`` for every ``m < BLOCK``, in one pass."""
+    z0 = xb[0, :n_in]
+    z1 = xb[1, :n_in]
+    z2 = xb[2, :n_in]
+    z3 = xb[3, :n_in]
+    c0 = c1 = c2 = c3 = xa.dtype.type(0)
+    for i in range(n_in):
+        a = xa[i]
+        c0 += a * z0[i]
+        c1 += a * z1[i]
+        c2 += a * z2[i]
+        c3 += a * z3[i]
+    cross[0] = c0
+    cross[1] = c1
+    cross[2] = c2
+    cross[3] = c3
 
 
 @njit(**inline_options)
 def cross_matrix(xa, xb, n_in, cross):
     """``cross[l, m] = xa[l] . xb[m]`` for every ``l, m < BLOCK``."""
     for low in range(BLOCK):
-        for high in range(BLOCK):
-            cross[low, high] = _dot(xa[low], xb[high], n_in)
+        cross_row(xa[low, :n_in], xb, n_in, cross[low])
 
 
 @njit(**jit_options)
@@ -137,7 +176,7 @@ def prepare_block(X, order, start, blocks, slot, n_in, cross):
     n_examples = order.shape[0]
     x_blocks = blocks.x_blocks
     load_block(X, order, start, n_examples, x_blocks[slot], n_in)
-    gram_matrix(x_blocks[slot], min(BLOCK, n_examples - start), n_in, blocks.gram[slot])
+    gram_matrix(x_blocks[slot], n_in, blocks.gram[slot])  # rows past the end: 0
     if cross is not None:
         previous = (slot + SLOTS - 1) % SLOTS
         cross_matrix(x_blocks[previous], x_blocks[slot], n_in, cross[slot])
