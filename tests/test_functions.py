@@ -39,14 +39,41 @@ EXPECTED = {
 }
 
 
+def expected(name, net):
+    with np.errstate(over="ignore"):
+        return {
+            "identity": net, "logistic": expit(net), "tanh": np.tanh(net),
+            "relu": np.maximum(net, 0), "softmax": softmax(net), "exp": np.exp(net),
+        }[name]  # fmt: skip
+
+
+# Narrow layers take the C library's exp, layers of VECTOR_UNITS or more _exp.exp.
+WIDE = np.concatenate([NET, NET * 0.37, [1e-3, -709.0, 709.0, 745.5, -745.5]])
+
+
+@pytest.mark.parametrize("net", [NET, WIDE], ids=["narrow", "wide"])
 @pytest.mark.parametrize("name", list(F.ACTIVATIONS))
-def test_activations(name):
+def test_activations(name, net):
+    assert (len(net) >= F.VECTOR_UNITS) == (net is WIDE)
+    values = net[2:] if name == "softmax" and net is WIDE else net  # no inf in a sum
     np.testing.assert_allclose(
-        run_activate(F.ACTIVATIONS[name], NET.copy()),
-        EXPECTED[name],
+        run_activate(F.ACTIVATIONS[name], values.copy()),
+        expected(name, values),
         rtol=1e-14,
         atol=1e-300,
     )
+
+
+@pytest.mark.parametrize("name", ["logistic", "exp", "softmax"])
+def test_wide_layers_keep_nan_and_inf_visible(name):
+    net = np.linspace(-2.0, 2.0, 2 * F.VECTOR_UNITS)
+    net[3] = np.nan
+    out = run_activate(F.ACTIVATIONS[name], net.copy())
+    assert np.isnan(out[3])
+    net[3] = np.inf
+    out = run_activate(F.ACTIVATIONS[name], net.copy())
+    assert {"logistic": out[3] == 1.0, "exp": out[3] == np.inf,
+            "softmax": np.isnan(out).all()}[name]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", [*F.HIDDEN_ACTIVATIONS, "exp"])
