@@ -52,3 +52,23 @@ def test_exp_widens_a_float32_argument(dtype):
     x = np.linspace(-80.0, 80.0, 1001).astype(dtype)
     reference = np.exp(x.astype(np.float64))
     assert ulps(exp_all(x), reference).max() <= 1.0
+
+
+def test_exp_keeps_its_accuracy_inside_a_fast_math_kernel():
+    # The kernels are compiled with reassociation allowed, which could undo the
+    # two-part reduction were exp lowered with the kernel's flags.
+    from fastbp import _functions as F
+
+    @njit(cache=False, fastmath=F.FASTMATH)
+    def activate(code, values):
+        F.activate(code, values)
+        return values
+
+    rng = np.random.default_rng(1)
+    x = np.concatenate([
+        rng.uniform(-708.0, 709.0, 100_000),
+        rng.normal(size=100_000) * 4,
+        np.arange(-1021, 1023) * np.log(2),
+    ])  # fmt: skip
+    assert len(x) >= F.VECTOR_UNITS  # the vectorised branch
+    assert ulps(activate(F.ACTIVATIONS["exp"], x.copy()), np.exp(x)).max() <= 1.0
