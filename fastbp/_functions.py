@@ -9,7 +9,7 @@ integer code, and the primitives below dispatch on it. As in scikit-learn's
 import numpy as np
 from numba import njit
 
-from ._exp import exp
+from ._exp import exp, tanh
 
 IDENTITY = 0
 LOGISTIC = 1
@@ -52,9 +52,9 @@ def activate(code, values):
     Inlined: as a call, it measured slower on the delta rule once it grew the exp
     branch (docs/architecture.md).
     """
-    # A layer of VECTOR_UNITS or more: _exp.exp, and np.divide (no check for a zero
-    # divisor, which keeps LLVM from vectorising the loop); fewer: the C library's
-    # exp, faster one at a time (docs/architecture.md).
+    # A layer of VECTOR_UNITS or more: _exp's exp and tanh, and np.divide (no check
+    # for a zero divisor, which keeps LLVM from vectorising the loop); fewer: the C
+    # library's, faster one at a time (docs/architecture.md).
     wide = values.shape[0] >= VECTOR_UNITS
     if code == LOGISTIC:
         if wide:
@@ -64,8 +64,12 @@ def activate(code, values):
             for i in range(values.shape[0]):
                 values[i] = 1.0 / (1.0 + np.exp(-values[i]))
     elif code == TANH:
-        for i in range(values.shape[0]):
-            values[i] = np.tanh(values[i])
+        if wide:
+            for i in range(values.shape[0]):
+                values[i] = tanh(values[i])
+        else:
+            for i in range(values.shape[0]):
+                values[i] = np.tanh(values[i])
     elif code == RELU:
         for i in range(values.shape[0]):
             if values[i] < 0.0:

@@ -1,10 +1,10 @@
-"""fastbp._exp.exp: the activations' vectorisable exp, held to the C library's."""
+"""fastbp._exp: the activations' vectorisable exp and tanh, held to the C library's."""
 
 import numpy as np
 import pytest
 from numba import njit
 
-from fastbp._exp import OVERFLOW, exp
+from fastbp._exp import OVERFLOW, exp, tanh
 
 
 @njit(cache=False)
@@ -72,3 +72,40 @@ def test_exp_keeps_its_accuracy_inside_a_fast_math_kernel():
     ])  # fmt: skip
     assert len(x) >= F.VECTOR_UNITS  # the vectorised branch
     assert ulps(activate(F.ACTIVATIONS["exp"], x.copy()), np.exp(x)).max() <= 1.0
+
+
+@njit(cache=False)
+def tanh_all(x):
+    out = np.empty(x.shape[0])
+    for i in range(x.shape[0]):
+        out[i] = tanh(x[i])
+    return out
+
+
+def test_tanh_is_within_three_ulp_of_numpys_and_keeps_signs_and_specials():
+    rng = np.random.default_rng(2)
+    x = np.concatenate([
+        rng.normal(size=200_000) * 2,
+        rng.uniform(-0.4, 0.4, 100_000),  # around the switch at |2x| = ln(2) / 2
+        rng.uniform(-1e-6, 1e-6, 1_000),
+        rng.uniform(-30.0, 30.0, 50_000),
+        [1e-300, -1e-300, 5e-324],
+    ])  # fmt: skip
+    reference = np.tanh(x)
+    assert ulps(tanh_all(x), reference).max() <= 3.0
+    specials = np.array([0.0, -0.0, 19.0, 400.0, -400.0, np.inf, -np.inf, np.nan])
+    mine = tanh_all(specials)
+    np.testing.assert_array_equal(mine, np.tanh(specials))
+    assert np.signbit(mine[1]) and not np.signbit(mine[0])
+
+
+def test_tanh_keeps_its_accuracy_inside_a_fast_math_kernel():
+    from fastbp import _functions as F
+
+    @njit(cache=False, fastmath=F.FASTMATH)
+    def activate(code, values):
+        F.activate(code, values)
+        return values
+
+    x = np.random.default_rng(3).normal(size=100_000) * 2
+    assert ulps(activate(F.ACTIVATIONS["tanh"], x.copy()), np.tanh(x)).max() <= 3.0

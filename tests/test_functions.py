@@ -64,7 +64,7 @@ def test_activations(name, net):
     )
 
 
-@pytest.mark.parametrize("name", ["logistic", "exp", "softmax"])
+@pytest.mark.parametrize("name", ["logistic", "tanh", "exp", "softmax"])
 def test_wide_layers_keep_nan_and_inf_visible(name):
     net = np.linspace(-2.0, 2.0, 2 * F.VECTOR_UNITS)
     net[3] = np.nan
@@ -72,7 +72,7 @@ def test_wide_layers_keep_nan_and_inf_visible(name):
     assert np.isnan(out[3])
     net[3] = np.inf
     out = run_activate(F.ACTIVATIONS[name], net.copy())
-    assert {"logistic": out[3] == 1.0, "exp": out[3] == np.inf,
+    assert {"logistic": out[3] == 1.0, "tanh": out[3] == 1.0, "exp": out[3] == np.inf,
             "softmax": np.isnan(out).all()}[name]  # fmt: skip
 
 
