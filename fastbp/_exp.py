@@ -25,7 +25,7 @@ OVERFLOW = 709.782712893384
 # 2^52: an int times it is the bits of 2^(that int - 1023).
 EXPONENT_ONE = 1 << 52
 
-# 1/k! for k = 13 down to 0.
+# 1/k! for k = 13 down to 2 (1/1! is the polynomial's last 1.0).
 _C13 = 1.0 / 6227020800.0
 _C12 = 1.0 / 479001600.0
 _C11 = 1.0 / 39916800.0
@@ -56,7 +56,8 @@ def _float_of_bits(typingctx, bits):
 def _exp_parts(x):
     """``(m, low, high)`` with ``e^x = (1 + m) low high``: ``m = e^r - 1`` of the reduced
     argument ``r``, summed without cancellation; ``low high == 1`` exactly when no
-    reduction was needed (``|x| <= ln(2) / 2``), and then ``m`` is ``e^x - 1``."""
+    reduction was needed (``n = 0``: ``|x|`` up to ``ln(2) / 2``), and then ``m`` is
+    ``e^x - 1``."""
     clamped = x
     if clamped > 710.0:  # selects, not branches: the caller's loop vectorises
         clamped = 710.0
@@ -109,6 +110,6 @@ def tanh(x):
     y = -2.0 * np.abs(x)
     m, low, high = _exp_parts(y)
     t = (m + 1.0) * low * high - 1.0
-    if low * high == 1.0:  # |y| <= ln(2) / 2: m itself, no cancellation
+    if low * high == 1.0:  # n = 0: m is e^y - 1 itself, without cancellation
         t = m
     return np.copysign(np.divide(-t, 2.0 + t), x)

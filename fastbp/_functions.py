@@ -37,7 +37,7 @@ LOSSES = {"squared_error": SQUARED_ERROR, "log_loss": LOG_LOSS, "poisson": POISS
 # No ``nnan``/``ninf``: the divergence guard must see NaN and inf.
 FASTMATH = set({"contract", "reassoc", "arcp", "nsz", "afn"})
 
-# Units of a layer from which activate uses the vectorised _exp.exp.
+# Units of a layer from which activate uses _exp's vectorised exp and tanh.
 VECTOR_UNITS = 8
 
 # Kernels are compiled lazily, on first use, and cached on disk.
