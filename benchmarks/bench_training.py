@@ -42,6 +42,33 @@ class Epoch(OneBLASThread):
     track_examples_per_second.unit = "examples/s"
 
 
+class ActivationEpoch(OneBLASThread):
+    """Per-example cost of B's network (64-32-10, digits) per hidden activation: a
+    layer of 8 or more units is activated 8 units per instruction (``fastbp/_exp.py``);
+    a rise here is a loop that went scalar (logistic 0.69x-0.77x, tanh 0.43x)."""
+
+    params = ["logistic", "tanh", "relu"]
+    param_names = ["activation"]
+
+    epochs = 10  # in one fit: a call's own set-up (~0.3 ms) stays out of the figure
+
+    def setup(self, activation):
+        X, y, hidden, loss = workload("B")
+        self.X, self.y = X, y
+        self.model = fastbp_model(
+            hidden, loss, 1, max_iter=self.epochs, tol=0.0, n_iter_no_change=10**6
+        ).set_params(activation=activation)
+        self.one_blas_thread()
+        self.model.fit(X[:400], y[:400])  # compiles, or loads, the kernels
+
+    def track_ns_per_example(self, activation):
+        start = time.perf_counter()
+        self.model.fit(self.X, self.y)
+        return (time.perf_counter() - start) / (self.epochs * len(self.X)) * 1e9
+
+    track_ns_per_example.unit = "ns"
+
+
 class RatioToSklearn(OneBLASThread):
     """fastbp time / sklearn MLPClassifier time on the same examples (lower is better)."""
 
