@@ -54,7 +54,9 @@ def activate(code, values):
     """
     # A layer of VECTOR_UNITS or more: _exp's exp and tanh, and np.divide (no check
     # for a zero divisor, which keeps LLVM from vectorising the loop); fewer: the C
-    # library's, faster one at a time (docs/architecture.md).
+    # library's, faster one at a time (docs/architecture.md). Each loop is written
+    # out for both: one loop choosing its function per unit left tanh and softmax
+    # unvectorised (128 units: 6.8 and 4.5 ns a unit against 1.0 and 1.4).
     wide = values.shape[0] >= VECTOR_UNITS
     if code == LOGISTIC:
         if wide:

@@ -8,11 +8,20 @@ from fastbp._exp import OVERFLOW, exp, tanh
 
 
 @njit(cache=False)
-def exp_all(x):
+def each(function, x):
+    """``function`` (an njit function) of every element of ``x``."""
     out = np.empty(x.shape[0])
     for i in range(x.shape[0]):
-        out[i] = exp(x[i])
+        out[i] = function(x[i])
     return out
+
+
+def exp_all(x):
+    return each(exp, x)
+
+
+def tanh_all(x):
+    return each(tanh, x)
 
 
 def ulps(mine, reference):
@@ -72,14 +81,6 @@ def test_exp_keeps_its_accuracy_inside_a_fast_math_kernel():
     ])  # fmt: skip
     assert len(x) >= F.VECTOR_UNITS  # the vectorised branch
     assert ulps(activate(F.ACTIVATIONS["exp"], x.copy()), np.exp(x)).max() <= 1.0
-
-
-@njit(cache=False)
-def tanh_all(x):
-    out = np.empty(x.shape[0])
-    for i in range(x.shape[0]):
-        out[i] = tanh(x[i])
-    return out
 
 
 def test_tanh_is_within_three_ulp_of_numpys_and_keeps_signs_and_specials():

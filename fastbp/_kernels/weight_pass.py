@@ -361,7 +361,7 @@ def work_on_pass(
             )  # fmt: skip
             for chunk in range(low, low + claimed):
                 store_release(signals, _done_slot(chunk), generation)
-            if claimed < run:
+            if claimed < run:  # the rest is claimed: no CAS on another's line
                 break
             done += claimed
     if thread == 0:
