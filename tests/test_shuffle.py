@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 
 from fastbp import FastBPClassifier, reference
-from fastbp._kernels.shuffle import draws_of, shuffle
+from fastbp._kernels.shuffle import SHUFFLE_AHEAD, draws_of, shuffle
+
+# Around SHUFFLE_AHEAD: the partners drawn ahead fill, wrap and run out there.
+AHEAD = [SHUFFLE_AHEAD - 1, SHUFFLE_AHEAD, SHUFFLE_AHEAD + 1, SHUFFLE_AHEAD + 2]
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 10, 1000])
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 10, *AHEAD, 1000])
 def test_shuffle_is_the_reference_fisher_yates(n):
     ours = np.arange(n, dtype=np.int64)
     generator = np.random.default_rng(n)

@@ -119,6 +119,25 @@ def _example_prefetch(name, locality, doc):
     return intrinsic(prefetch)
 
 
+@intrinsic
+def prefetch_item(typingctx, array, i):
+    """Request the line of ``array[i]`` (1-D) into every cache level."""
+    if not (
+        isinstance(array, types.Array) and array.ndim == 1 and isinstance(i, types.Integer)
+    ):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array_type, i_type = signature.args
+        values = context.make_array(array_type)(context, builder, args[0])
+        index = context.cast(builder, args[1], i_type, types.intp)
+        pointer = cgutils.get_item_pointer(context, builder, array_type, values, [index])
+        _request(builder, pointer, EVERY_LEVEL)
+        return context.get_dummy_value()
+
+    return types.void(array, i), codegen
+
+
 prefetch_example = _example_prefetch(
     "prefetch_example",
     EVERY_LEVEL,
