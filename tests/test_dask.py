@@ -294,7 +294,7 @@ def test_parallel_sgd_with_blocks_shorter_than_a_round(client):
     assert len(model.loss_curve_) == 2 and np.isfinite(model.loss_curve_).all()
 
 
-def test_dask_curves_time_one_and_two_workers_epoch_by_epoch():
+def test_dask_curves_time_fits_of_one_and_two_epochs_on_one_and_two_workers():
     # Two clusters at once, neither the default client's: ParallelSGD computes on
     # the client it is given.
     from fastbp._bench.accuracy import dask_curves, speedups_to_accuracy
@@ -302,7 +302,7 @@ def test_dask_curves_time_one_and_two_workers_epoch_by_epoch():
     curves = dask_curves(epochs=2, size=1_200, rounds_per_epoch=2)
     assert set(curves) == {"1 worker", "2 workers"}
     for seconds, accuracies in curves.values():
-        assert len(seconds) == 2 and seconds[1] > seconds[0] > 0
+        assert len(seconds) == 2 and (seconds > 0).all()
         assert accuracies[-1] > 0.2  # ten classes: well above chance
     speedups = speedups_to_accuracy(curves, (1, 2), "1 worker", "2 workers")
     assert set(speedups) == {1, 2} and all(v >= 0 for v in speedups.values())

@@ -81,8 +81,8 @@ def dask_to_accuracy(size=20_000):
     workers to the one-worker fit's accuracy after 3 epochs (issue 16's target)."""
     print(
         f"\nfastbp.dask.ParallelSGD, workload C's network on MNIST-shaped data "
-        f"({size:,} rows in four blocks on the workers, 2 rounds per epoch), one "
-        "epoch per warm-started fit; per epoch: test accuracy (cumulative seconds)"
+        f"({size:,} rows in four blocks on the workers, 2 rounds per epoch); per "
+        "epoch count k: the test accuracy of a fit of k epochs (its seconds)"
     )
     curves = dask_curves(size=size)
     for name, curve in curves.items():
