@@ -45,12 +45,13 @@ jit_options = {"cache": True, "nogil": True, "fastmath": FASTMATH}
 inline_options = {"cache": True, "nogil": True, "fastmath": FASTMATH, "inline": "always"}
 
 
-@njit(**inline_options)
+@njit(**jit_options, forceinline=True)
 def activate(code, values):
     """Apply the activation ``code`` to one example's net inputs ``values``, in place.
 
-    Inlined: as a call, it measured slower on the delta rule once it grew the exp
-    branch (docs/architecture.md).
+    Compiled once per signature and inlined by LLVM (``forceinline``): Numba's own
+    inlining copied its IR into every caller for seconds of compile time, and a
+    plain call measured slower on the delta rule (docs/architecture.md).
     """
     # A layer of VECTOR_UNITS or more: _exp's exp and tanh, and np.divide (no check
     # for a zero divisor, which keeps LLVM from vectorising the loop); fewer: the C

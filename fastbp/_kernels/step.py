@@ -99,3 +99,8 @@ def above_first_layer(
 # array arguments (the sparse kernel), and only for networks with hidden layers.
 forward_above_first_call = njit(**jit_options)(forward_above_first.py_func)
 backward_above_first_call = njit(**jit_options)(backward_above_first.py_func)
+
+# The whole step compiled once per signature as a function of its own, which LLVM
+# inlines (the block kernel's): Numba's IR inlining of it took 3.9 s of that kernel's
+# compile, and again for the crew's variant (docs/architecture.md).
+above_first_layer_llvm = njit(**jit_options, forceinline=True)(above_first_layer.py_func)
