@@ -38,7 +38,7 @@ def layer_block(buffer, unit_offsets, layer, n_rows, n_units):
     return buffer[start : start + n_rows * n_units].reshape(n_rows, n_units)
 
 
-@njit(**inline_options)
+@njit(**jit_options)
 def forward_batch(inputs, theta, structure, activations):
     """Forward pass of a chunk of examples with BLAS; returns the output block.
 
@@ -75,7 +75,7 @@ def forward_batch(inputs, theta, structure, activations):
     return previous
 
 
-@njit(**inline_options)
+@njit(**jit_options)
 def accumulate_gradient(inputs, targets, sample_weights, theta, structure, chunks, fresh):
     """Add ``sum_i s_i dE_i/dtheta`` of a chunk of examples to ``chunks.gradient``.
 
@@ -128,7 +128,7 @@ def accumulate_gradient(inputs, targets, sample_weights, theta, structure, chunk
     return data_loss
 
 
-@njit(**inline_options)
+@njit(**jit_options)
 def gather(examples, order, start, stop, chunks):
     """The examples ``order[start:stop]`` as ``(inputs, Y, sample_weights)``.
 
@@ -176,7 +176,7 @@ def step_range(theta, gradient, start, stop, step_size, l2_step, optimizer):
                 vs[k] = v
 
 
-@njit(**inline_options)
+@njit(**jit_options)
 def apply_batch_step(theta, structure, gradient, step_size, alpha, optimizer):
     """One update of every parameter by its summed ``gradient`` times ``step_size``,
     with L2 on the weights; returns ``alpha / 2 ||W||^2`` of the weights before it."""

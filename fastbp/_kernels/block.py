@@ -39,7 +39,7 @@ from . import lazy_decay
 from .borrowed import borrowed
 from .conventions import BLOCK, SLOTS
 from .rules import sgd_update
-from .step import above_first_layer_llvm, example_views
+from .step import above_first_layer, example_views
 from .weight_pass import finish_pass, prepare_block, start_pass
 
 # A first layer smaller than this many weights stays in L1/L2 anyway, and the
@@ -143,7 +143,7 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
                     first_net[j] = biases[j] + scale * current[j]
                 if squared is not None:
                     squared[0] = scale * scale * norm
-                losses = above_first_layer_llvm(
+                losses = above_first_layer(
                     theta, structure, outs, deltas, views, Y[i], sample_weights[i],
                     step, squared, None, losses,
                 )  # fmt: skip

@@ -69,7 +69,10 @@ def backward_above_first(theta, structure, outs, deltas, step, squared, optimize
             dE_do[k] *= derivative(hidden_code, inputs[k])
 
 
-@njit(**inline_options)
+# Compiled once per signature as a function of its own, which LLVM inlines: Numba's
+# IR inlining of it took 3.9 s of the block kernel's compile, and again for the
+# crew's (docs/architecture.md).
+@njit(**jit_options, forceinline=True)
 def above_first_layer(
     theta, structure, outs, deltas, views, target, weight, step, squared, optimizer, losses
 ):
@@ -82,7 +85,7 @@ def above_first_layer(
     and updates down to the second layer (:func:`backward_above_first`), ending
     with the first layer's deltas in ``deltas``. ``views`` are
     :func:`example_views`, made once per epoch (slicing them per example costs
-    reference counting). The block kernel and the sparse optimiser kernel inline it.
+    reference counting). The block kernel and the sparse optimiser kernel call it.
     """
     sizes, _, _, _, hidden_code, out_code, loss_code = structure
     n_layers = sizes.shape[0] - 1
@@ -99,8 +102,3 @@ def above_first_layer(
 # array arguments (the sparse kernel), and only for networks with hidden layers.
 forward_above_first_call = njit(**jit_options)(forward_above_first.py_func)
 backward_above_first_call = njit(**jit_options)(backward_above_first.py_func)
-
-# The whole step compiled once per signature as a function of its own, which LLVM
-# inlines (the block kernel's): Numba's IR inlining of it took 3.9 s of that kernel's
-# compile, and again for the crew's variant (docs/architecture.md).
-above_first_layer_llvm = njit(**jit_options, forceinline=True)(above_first_layer.py_func)
