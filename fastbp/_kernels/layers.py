@@ -64,9 +64,11 @@ def dot_rows(theta, row, n_in, inputs, net, j, n_rows):
             net[j + k] += a
 
 
-@njit(**inline_options)
+@njit(**jit_options, forceinline=True)
 def forward_layer(theta, structure, layer, inputs, outs):
-    """Net inputs of layer ``layer`` (biases plus weighted inputs), into ``outs``."""
+    """Net inputs of layer ``layer`` (biases plus weighted inputs), into ``outs``.
+
+    Inlined by LLVM, compiled once per signature (docs/architecture.md)."""
     sizes, weight_offsets, bias_offsets, unit_offsets = (
         structure.sizes,
         structure.weight_offsets,
