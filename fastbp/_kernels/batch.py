@@ -4,6 +4,11 @@ A batch is processed in chunks of at most the buffers' capacity rows
 (:class:`~fastbp._kernels.conventions.ChunkBuffers`); a chunk's activations and
 deltas are ``(rows, n_units)`` layer blocks (:func:`layer_block`), so every layer's
 forward product, weight gradient and back-propagated deltas is one matrix product.
+
+The pieces (:func:`gather`, :func:`forward_batch`, :func:`accumulate_gradient`,
+:func:`apply_batch_step`) run once per chunk or batch and are calls, compiled once
+and shared by :func:`minibatch_epoch` and :func:`data_gradient`: inlined by Numba,
+they were typed again inside each, seconds of each first compile (docs/architecture.md).
 """
 
 import numpy as np
