@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from fastbp._kernels.prefetch import prefetch_example, prefetch_example_far
+from fastbp._kernels.prefetch import prefetch_example, prefetch_example_far, prefetch_item
 
 
 @njit
@@ -44,6 +44,30 @@ def test_prefetch_takes_two_2d_arrays_and_a_1d_one(prefetch):
     @njit
     def wrong(X):
         prefetch(X, X, X, 0)
+
+    with pytest.raises(numba.core.errors.TypingError):
+        wrong(np.zeros((2, 2)))
+
+
+def test_the_shuffle_requests_each_partners_line():
+    # The shuffle draws each swap's partner ahead and requests its line
+    # (fastbp/_kernels/shuffle.py): the request must be in its machine code.
+    from fastbp._kernels.shuffle import draws_of, shuffle
+
+    fresh = njit(shuffle.py_func)  # a kernel loaded from the cache has no asm
+    generator = np.random.default_rng(0)  # alive while its draws are used
+    fresh(np.arange(300, dtype=np.int64), draws_of(generator))
+    asm = fresh.inspect_asm(fresh.signatures[0])
+    if platform.machine() in ("x86_64", "AMD64"):
+        assert "prefetcht0" in asm
+    elif platform.machine() in ("aarch64", "arm64"):
+        assert "prfm" in asm
+
+
+def test_prefetch_item_takes_a_1d_array_and_an_index():
+    @njit
+    def wrong(X):
+        prefetch_item(X, 0)
 
     with pytest.raises(numba.core.errors.TypingError):
         wrong(np.zeros((2, 2)))

@@ -89,8 +89,9 @@ def hogwild_epoch(examples, order, theta, structure, step, buffers, optimizer, r
     n_threads = buffers.outs.shape[0]
     n_parts = n_threads * HOGWILD_PARTS_PER_THREAD
     n_examples = order.shape[0]
-    # np.empty and plain loops, not np.zeros and .sum(): in a parallel kernel each
-    # of those is a parallel loop of its own, about 1.2 s of compile each.
+    # np.empty and plain loops, not np.zeros and .sum(): in a parallel kernel each of
+    # those is a parallel loop of its own, a launch of the thread pool per epoch and
+    # about 1.2 s of compile (docs/architecture.md).
     losses = np.empty(n_parts)
     penalties = np.empty(n_parts)
     for part in prange(n_parts):
