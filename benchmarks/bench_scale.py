@@ -7,7 +7,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .common import OneBLASThread, workload
+from .common import OneBLASThread, fastbp_model, workload
 
 
 class Hogwild(OneBLASThread):
@@ -62,6 +62,26 @@ class HogwildRatio(OneBLASThread):
         return times[1] / times[0]
 
     track_time_ratio.unit = "ratio"
+
+
+class HogwildSmallEpoch(OneBLASThread):
+    """Hogwild! proper (n_jobs=2 where the block kernel does not run): one
+    ``partial_fit`` epoch of workload A, B or D, which last under a few
+    milliseconds, so a fixed cost per epoch (a launch of the thread pool) shows."""
+
+    params = [["A", "B", "D"], [1, 2]]
+    param_names = ["workload", "n_jobs"]
+    timeout = 300
+
+    def setup(self, name, n_jobs):
+        X, y, hidden, loss = workload(name)
+        self.X, self.y = X, y
+        self.model = fastbp_model(hidden, loss, 1, n_jobs=n_jobs, max_iter=1)
+        self.model.partial_fit(X[:400], y[:400], classes=np.unique(y))
+        self.one_blas_thread()
+
+    def time_epoch(self, name, n_jobs):
+        self.model.partial_fit(self.X, self.y)
 
 
 class HogwildTimeToAccuracy:
