@@ -45,7 +45,8 @@ class Epoch(OneBLASThread):
 class ActivationEpoch(OneBLASThread):
     """Per-example cost of B's network (64-32-10, digits) per hidden activation: a
     layer of 8 or more units is activated 8 units per instruction (``fastbp/_exp.py``);
-    a rise here is a loop that went scalar (logistic 0.69x-0.77x, tanh 0.43x)."""
+    a rise here is a loop that went scalar (its A/B, new copy loaded first: logistic
+    0.69x-0.77x, tanh 0.43x; docs/architecture.md, "Measuring")."""
 
     params = ["logistic", "tanh", "relu"]
     param_names = ["activation"]
