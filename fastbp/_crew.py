@@ -63,27 +63,32 @@ class Crew:
             order,
         )
         failures = []
+        began = [threading.Event() for _ in range(1, self.threads)]
         helpers = [
             threading.Thread(
-                target=self._help,
-                args=(pass_args, thread, failures),
+                target=self._begin_and_help,
+                args=(began[thread - 1], pass_args, thread, failures),
                 name=f"fastbp-crew-{thread}",
                 daemon=True,
             )
             for thread in range(1, self.threads)
         ]
+        launched = 0
         self.signals[RUNNING] = 1
         try:
             for helper in helpers:
+                launched += 1
                 helper.start()
             yield self.signals
         finally:
             self.signals[RUNNING] = 0
-            for helper in helpers:
-                if helper.ident is not None:
-                    helper.join()
+            _join_helpers(helpers[:launched], began[:launched])
         if failures:
             raise failures[0]
+
+    def _begin_and_help(self, began, pass_args, thread, failures):
+        began.set()
+        self._help(pass_args, thread, failures)
 
     def _help(self, pass_args, thread, failures):
         seen = int(self.signals[GENERATION])
@@ -96,3 +101,25 @@ class Crew:
                     os.sched_yield()
         except BaseException as error:  # reported in the training thread
             failures.append(error)
+
+
+# Seconds to wait for a helper whose start() a Ctrl-C interrupted: its thread has
+# begun within microseconds if it was created at all.
+_START_WAIT = 1.0
+
+
+def _join_helpers(helpers, began):
+    """Join every helper whose ``start()`` was called, even one whose start a Ctrl-C
+    interrupted (the thread may begin after ``start()`` has raised), and through a
+    Ctrl-C meanwhile, raised once all have ended: no helper outlives the kernel call."""
+    interrupted = None
+    for helper, has_begun in zip(helpers, began):
+        while True:
+            try:
+                if has_begun.wait(_START_WAIT):
+                    helper.join()
+                break
+            except KeyboardInterrupt as error:
+                interrupted = error
+    if interrupted is not None:
+        raise interrupted

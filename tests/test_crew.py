@@ -225,3 +225,35 @@ def test_a_thread_passes_over_what_it_claimed_and_nothing_else(n_chunks, taken):
             )
     # The job (no block to load) is the training thread's when no helper took it.
     assert signals[_done_slot(n_chunks)] == generation
+
+
+def test_ctrl_c_while_a_helper_starts_still_waits_for_it(monkeypatch):
+    # Ctrl-C can land in Thread.start() while it waits for the new thread to begin
+    # (seen in CI: a helper still starting after the interrupted fit had returned).
+    # Here start() hands the start to a timer and raises at once, as that Ctrl-C
+    # does: the crew must still wait for the helper and see it end before it leaves.
+    import time
+
+    original_start = threading.Thread.start
+    ended = []
+
+    def interrupted_start(thread):
+        if not thread.name.startswith("fastbp-crew"):
+            return original_start(thread)
+        threading.Timer(0.05, original_start, (thread,)).start()
+        raise KeyboardInterrupt
+
+    def help_and_record(self, *args):
+        ended.append(time.perf_counter())
+
+    monkeypatch.setattr(threading.Thread, "start", interrupted_start)
+    monkeypatch.setattr(Crew, "_help", help_and_record)
+    crew = Crew(n_hidden=4, threads=2)
+    structure = make_problem(np.random.default_rng(0), (3, 4, 2), "tanh",
+                             "log_loss", "logistic", n_samples=4)[0].structure  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        with crew.running(np.zeros(30), structure, None, None, None):
+            pass
+    left = time.perf_counter()
+    assert len(ended) == 1 and ended[0] <= left
+    assert crew_threads() == []
