@@ -1,5 +1,6 @@
 import math
 
+import numba
 import numpy as np
 import pytest
 from numba import njit
@@ -207,3 +208,28 @@ def test_output_step_writes_the_weighted_output_deltas(dtype):
         expected = s[:, None] * (o - t) * slope
         deltas = run_output_steps(loss, out, o, t, s)[1]
         np.testing.assert_allclose(deltas, expected, rtol=1e-6, err_msg=name)
+
+
+@njit(cache=False)
+def run_epsilon(values):
+    return F.epsilon_of(values)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_epsilon_of_is_finfo_eps_in_the_arrays_dtype(dtype):
+    values = np.zeros(3, dtype=dtype)
+    eps = run_epsilon(values)  # boxed as a Python float: check the compiled type
+    assert eps == np.finfo(dtype).eps
+    kind = numba.from_dtype(values.dtype)
+    (signature,) = [s for s in run_epsilon.nopython_signatures if s.args[0].dtype == kind]
+    assert signature.return_type == kind
+    assert F.epsilon_of(values) == eps and type(F.epsilon_of(values)) is dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_loss_clips_at_the_dtypes_epsilon(dtype):
+    # A certain wrong answer costs -log(eps) of the outputs' dtype, as sklearn's log_loss.
+    out = np.array([0.0], dtype=dtype)
+    target = np.array([1.0], dtype=dtype)
+    loss = run_loss(F.LOSSES["log_loss"], F.ACTIVATIONS["logistic"], out, target)
+    assert loss == pytest.approx(-np.log(np.finfo(dtype).eps), rel=1e-6)
