@@ -269,7 +269,8 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
 
     def _fit_lbfgs(self, theta, X, Y, sample_weight):
         """The 'lbfgs' solver's fit: full-batch L-BFGS-B from ``theta``."""
-        divisor = float(sample_weight.sum()) if self._by_weight else X.shape[0]
+        by_weight = self._by_weight and sample_weight is not None
+        divisor = float(sample_weight.sum()) if by_weight else X.shape[0]
         n_iter, loss = minimize(
             self._network, theta, X, Y, sample_weight, alpha=float(self.alpha),
             divisor=divisor, max_iter=self.max_iter, max_fun=self.max_fun,
@@ -359,18 +360,16 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
 
     def _training_targets(self, X, y, sample_weight, first_pass, incremental, classes):
         """``(Y, weights)``: the encoded targets and the example weights (times
-        class_weight for a classifier)."""
-        if sample_weight is None:
+        class_weight for a classifier), None for unit weights (no array: see
+        ``_kernels.conventions.examples_of``)."""
+        if sample_weight is not None:
             # Unit weights need none of the checks (every fit and partial_fit pays them).
-            unit = sample_weight = np.ones(X.shape[0], dtype=X.dtype)
-        else:
-            unit = None
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
         Y = self._encode_targets(y, first_pass, incremental, classes).astype(X.dtype)
-        sample_weight = self._weigh_examples(y, sample_weight, incremental)
-        if sample_weight is not unit and not sample_weight.any():
+        sample_weight = self._weigh_examples(y, sample_weight, incremental, X.dtype)
+        if sample_weight is not None and not sample_weight.any():
             raise ValueError(
                 "The example weights (sample_weight, times class_weight for a "
                 "classifier) are zero for every example, so there is nothing to learn "
@@ -481,7 +480,7 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
         if Y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {Y.shape[0]}.")
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        return X, Y, self._weigh_examples(y, sample_weight, incremental=False)
+        return X, Y, self._weigh_examples(y, sample_weight, False, np.float64)
 
     def _threads(self):
         """Threads of per-example SGD: ``n_jobs`` resolved as joblib does, capped at
@@ -493,8 +492,9 @@ class _BaseFastBP(_Convertible, _FittedParameters, BaseEstimator):
             )
         return min(effective_n_jobs(self.n_jobs), numba.config.NUMBA_NUM_THREADS)
 
-    def _weigh_examples(self, y, sample_weight, incremental):
-        """Per-example weights of the loss gradient (the classifier adds class_weight)."""
+    def _weigh_examples(self, y, sample_weight, incremental, dtype):
+        """Per-example weights of the loss gradient (the classifier adds class_weight),
+        of ``dtype``; ``sample_weight`` and the result None for unit weights."""
         return sample_weight
 
     def _generator(self):

@@ -249,7 +249,7 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
         encoded[np.arange(len(labels)), labels] = 1.0
         return encoded
 
-    def _weigh_examples(self, y, sample_weight, incremental):
+    def _weigh_examples(self, y, sample_weight, incremental, dtype):
         if self.class_weight is None:
             return sample_weight
         if self._multilabel:
@@ -265,9 +265,8 @@ class FastBPClassifier(ClassifierMixin, _BaseFastBP):
             )
         labels = column_or_1d(y)
         per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=labels)
-        return sample_weight * per_class[np.searchsorted(self.classes_, labels)].astype(
-            sample_weight.dtype
-        )
+        weights = per_class[np.searchsorted(self.classes_, labels)].astype(dtype)
+        return weights if sample_weight is None else sample_weight * weights
 
     def _output_activation(self, n_outputs):
         multiclass = not self._multilabel and len(self.classes_) > 2

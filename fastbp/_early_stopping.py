@@ -48,14 +48,19 @@ def validation_split(estimator, X, y, Y, sample_weight, rng):
         random_state=int(rng.integers(np.iinfo(np.int32).max)),
         stratify=stratify,
     )
-    if not sample_weight[train].any():
+    if sample_weight is not None and not sample_weight[train].any():
         raise ValueError(
             "After holding out the validation set, every training example has "
             "weight zero (sample_weight times class_weight): nothing to learn "
             "from. Use early_stopping=False or give more examples a weight."
         )
     return train, _validator(estimator, X[held_out], Y[held_out], labels[held_out],
-                             sample_weight[held_out])  # fmt: skip
+                             _rows(sample_weight, held_out))  # fmt: skip
+
+
+def _rows(sample_weight, rows):
+    """The weights of ``rows``; None (unit weights) stays None."""
+    return None if sample_weight is None else sample_weight[rows]
 
 
 def _check_fraction(estimator):
@@ -94,15 +99,16 @@ def sklearn_validation_split(estimator, X, y, Y, sample_weight, random_state):
             "size of your dataset."
         )
     return train, _validator(estimator, X[held_out], Y[held_out], labels[held_out],
-                             sample_weight[held_out])  # fmt: skip
+                             _rows(sample_weight, held_out))  # fmt: skip
 
 
 def _validator(estimator, X_val, Y_val, y_val, weights_val):
-    """``validate(theta) -> (score, mean loss)`` on the held-out examples."""
-    if not weights_val.any():
+    """``validate(theta) -> (score, mean loss)`` on the held-out examples
+    (``weights_val`` None: unit weights)."""
+    if weights_val is not None and not weights_val.any():
         # Every held-out example has weight zero: score them unweighted rather
         # than not at all.
-        weights_val = np.ones_like(weights_val)
+        weights_val = None
     from sklearn.metrics import accuracy_score, r2_score
 
     network = estimator._network

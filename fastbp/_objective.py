@@ -8,7 +8,7 @@ import numpy as np
 from scipy import sparse
 
 from ._kernels.batch import data_gradient, predict_outputs, weighted_loss_sum
-from ._kernels.conventions import ChunkBuffers, Examples, csr
+from ._kernels.conventions import ChunkBuffers, csr, examples_of, kernel_weights
 from ._trainers import CHUNK_ROWS
 
 
@@ -28,11 +28,11 @@ def outputs(network, theta, X):
 
 
 def mean_data_loss(network, outputs_, Y, sample_weight):
-    """``sum_i s_i E_i / sum_i s_i`` for outputs computed by :func:`outputs`."""
-    total = weighted_loss_sum(
-        outputs_, Y, sample_weight, network.loss_code, network.out_code
-    )
-    return total / float(np.sum(sample_weight))
+    """``sum_i s_i E_i / sum_i s_i`` for outputs computed by :func:`outputs`
+    (``sample_weight`` None: unit weights)."""
+    weights = kernel_weights(sample_weight, Y.dtype)
+    total = weighted_loss_sum(outputs_, Y, weights, network.loss_code, network.out_code)
+    return total / (Y.shape[0] if sample_weight is None else float(np.sum(sample_weight)))
 
 
 def value(network, theta, X, Y, sample_weight, alpha):
@@ -83,7 +83,7 @@ class Objective:
         self, network, X, Y, sample_weight, alpha, divisor, dtype, data_loss_scale=1.0
     ):
         self.network = network
-        self.examples = Examples(csr(X) if sparse.issparse(X) else X, Y, sample_weight)
+        self.examples = examples_of(csr(X) if sparse.issparse(X) else X, Y, sample_weight)
         self.alpha = float(alpha)
         self.divisor = float(divisor)
         self.data_loss_scale = float(data_loss_scale)

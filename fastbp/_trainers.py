@@ -21,11 +21,11 @@ from ._kernels.conventions import (
     BlockBuffers,
     ChunkBuffers,
     ExampleBuffers,
-    Examples,
     FeatureMajor,
     Momentum,
     Step,
     csr,
+    examples_of,
 )
 from ._kernels.dense import optimizer_epoch, sgd_epoch
 from ._kernels.hogwild import REPLICA_ROWS, hogwild_epoch
@@ -110,9 +110,12 @@ class Trainer:
         # weight sum is computed once.
         if n_order not in self._weight_sums:
             weights = self.examples.sample_weights
-            if n_order < weights.shape[0]:  # a subset (early stopping's training rows)
-                weights = weights[order]
-            self._weight_sums[n_order] = float(weights.sum(dtype=np.float64))
+            if weights.shape[0] == 0:  # unit weights (conventions.kernel_weights)
+                self._weight_sums[n_order] = float(n_order)
+            else:
+                if n_order < weights.shape[0]:  # a subset (early stopping's rows)
+                    weights = weights[order]
+                self._weight_sums[n_order] = float(weights.sum(dtype=np.float64))
         return data_loss / self._weight_sums[n_order] + penalty / n_order
 
     def _reported(self, order, rate, report):
@@ -293,7 +296,7 @@ def make_trainer(
     theta : ndarray, updated in place by every epoch
     X, Y : C-contiguous 2-D arrays of theta's dtype; X may be a CSR matrix of
         theta's dtype instead (per-example SGD on one thread, or mini-batches)
-    sample_weight : 1-D array of theta's dtype
+    sample_weight : 1-D array of theta's dtype, or None for unit weights
     batch_size : int
         1 runs per-example SGD (:class:`DenseTrainer`, :class:`SparseTrainer`);
         larger values mini-batches (:class:`BatchTrainer`; ``>= len(X)`` is the
@@ -317,10 +320,10 @@ def make_trainer(
     -------
     Trainer
     """
-    examples = Examples(X, Y, sample_weight)
+    examples = examples_of(X, Y, sample_weight)
     common = (network, theta, examples, learning_rate, alpha, optimizer)
     # Per example, the two meanings of sample weights agree only for weights of 1.
-    weighted = by_weight and bool(np.any(sample_weight != 1))
+    weighted = by_weight and sample_weight is not None and bool(np.any(sample_weight != 1))
     if batch_size == 1 and not weighted:
         if sparse.issparse(X):
             if n_jobs != 1:

@@ -6,6 +6,7 @@ import numba
 import numpy as np
 import pytest
 from conftest import HIDDEN, LOSS_OUTPUTS, make_problem
+from scipy import sparse
 
 from fastbp import reference
 from fastbp._functions import ACTIVATIONS, LOSSES
@@ -496,3 +497,63 @@ def test_hogwild_epoch_learns_like_the_serial_one(rng, blocks, monkeypatch):
             assert length >= theta.shape[0]
     assert losses[2][-1] < losses[2][0]
     assert losses[2][-1] == pytest.approx(losses[1][-1], rel=0.05)
+
+
+UNIT_WEIGHT_FAMILIES = {
+    # family: (batch_size, solver, momentum, by_weight, sparse X, blocks)
+    "one example": (1, "sgd", 0.0, False, False, False),
+    "one example, momentum": (1, "sgd", 0.9, False, False, False),
+    "one example, adam": (1, "adam", 0.0, False, False, False),
+    "blocks": (1, "sgd", 0.0, False, False, True),
+    "mini-batch": (5, "sgd", 0.0, False, False, False),
+    "mini-batch by weight, adam": (5, "adam", 0.0, True, False, False),
+    "sparse": (1, "sgd", 0.0, False, True, False),
+    "sparse, adam": (1, "adam", 0.0, False, True, False),
+    "sparse mini-batch": (5, "sgd", 0.0, False, True, False),
+}
+
+
+@pytest.mark.parametrize("family", UNIT_WEIGHT_FAMILIES)
+def test_no_weights_train_as_weights_of_one(rng, family, monkeypatch):
+    # sample_weight=None reaches the kernels as an empty array (no n-array per fit):
+    # every kernel family must read it as weights of 1, bit for bit, shuffled or not.
+    batch_size, solver, momentum, by_weight, sparse_x, blocks = UNIT_WEIGHT_FAMILIES[family]
+    if blocks:
+        monkeypatch.setattr("fastbp._trainers.BLOCK_MIN_WEIGHTS", 0)
+        monkeypatch.setattr("fastbp._trainers.BLOCK_MIN_EXAMPLES", 0)
+    network, theta, X, Y, _ = make_problem(rng, (6, 5, 3), "tanh", "log_loss", "softmax")
+    if sparse_x:
+        X[rng.random(X.shape) < 0.5] = 0.0
+        X = sparse.csr_matrix(X)
+    orders = [np.arange(X.shape[0]), rng.permutation(X.shape[0])]
+    results = []
+    for sample_weight in (None, np.ones(X.shape[0])):
+        trained = theta.copy()
+        state = optimizer_state(solver, trained, momentum=momentum, learning_rate=0.01)
+        epoch = make_trainer(
+            network, trained, X, Y, sample_weight, batch_size, 0.05, 0.01, state,
+            by_weight=by_weight,
+        )  # fmt: skip
+        losses = [epoch(order.astype(np.int64)) for order in orders]
+        results.append((trained, losses))
+    (no_weights, no_weight_losses), (ones, ones_losses) = results
+    assert not np.array_equal(no_weights, theta)
+    np.testing.assert_array_equal(no_weights, ones)
+    assert no_weight_losses == ones_losses
+
+
+@pytest.mark.parametrize("batch_size", [1, 7])
+def test_no_weights_match_the_reference(rng, batch_size):
+    network, theta, X, Y, _ = make_problem(
+        rng, (4, 6, 2), "logistic", "squared_error", "identity"
+    )
+    trained = theta.copy()
+    order = rng.permutation(X.shape[0]).astype(np.int64)
+    expected_params, data_loss, penalty = reference.epoch(
+        reference_params(network, theta), X, Y, order, np.ones(X.shape[0]),
+        *names(network), 0.05, 0.01, batch_size,
+    )  # fmt: skip
+    loss = make_trainer(network, trained, X, Y, None, batch_size, 0.05, 0.01)(order)
+    expected = flatten(expected_params)
+    assert np.max(np.abs(trained - expected)) <= 1e-10 * np.max(np.abs(expected))
+    assert loss == pytest.approx((data_loss + penalty) / X.shape[0], rel=1e-10)

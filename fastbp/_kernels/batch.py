@@ -22,6 +22,7 @@ from .._functions import (
     jit_options,
     output_delta,
 )
+from .conventions import weight_of
 from .layers import copy
 from .rows import count_rows, input_gradient, input_product, rows_between, select_rows
 from .rules import begin_update, keeps_second, sgd_update, state_rows, step_weight
@@ -100,7 +101,7 @@ def accumulate_gradient(inputs, targets, sample_weights, theta, structure, chunk
     out_delta = layer_block(deltas, unit_offsets, n_layers - 1, n_rows, n_outputs)
     data_loss = 0.0
     for r in range(n_rows):
-        s = sample_weights[r]
+        s = weight_of(sample_weights, r)
         data_loss += s * example_loss(loss_code, out_code, out[r], targets[r])
         output_delta(loss_code, out_code, out[r], targets[r], s, out_delta[r])
     for layer in range(n_layers - 1, -1, -1):
@@ -155,7 +156,7 @@ def gather(examples, order, start, stop, chunks):
     for r in range(n_rows):
         i = order[start + r]
         copy(chunks.targets[r], Y[i])
-        chunks.sample_weights[r] = sample_weights[i]
+        chunks.sample_weights[r] = weight_of(sample_weights, i)
     return inputs, chunks.targets[:n_rows], chunks.sample_weights[:n_rows]
 
 
@@ -245,7 +246,7 @@ def minibatch_epoch(
             )  # fmt: skip
             if by_weight:
                 for r in range(stop - start):
-                    weight_sum += sample_weights[r]
+                    weight_sum += weight_of(sample_weights, r)
         n_batch = batch_stop - batch_start
         divisor = weight_sum if by_weight else n_batch
         if divisor == 0.0:
@@ -297,5 +298,6 @@ def weighted_loss_sum(outputs, Y, sample_weights, loss_code, out_code):
     """``sum_i s_i E_i`` for network outputs already computed by :func:`predict_outputs`."""
     total = 0.0
     for r in range(outputs.shape[0]):
-        total += sample_weights[r] * example_loss(loss_code, out_code, outputs[r], Y[r])
+        loss = example_loss(loss_code, out_code, outputs[r], Y[r])
+        total += weight_of(sample_weights, r) * loss
     return total

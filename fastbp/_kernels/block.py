@@ -37,7 +37,7 @@ from numba import njit
 from .._functions import jit_options, loss_sum
 from . import lazy_decay
 from .borrowed import borrowed
-from .conventions import BLOCK, SLOTS
+from .conventions import BLOCK, SLOTS, weight_of
 from .rules import sgd_update
 from .step import above_first_layer, example_views
 from .weight_pass import finish_pass, prepare_block, start_pass
@@ -144,7 +144,8 @@ def block_sgd_epoch(examples, order, theta, structure, step, buffers, blocks, cr
                 if squared is not None:
                     squared[0] = scale * scale * norm
                 losses = above_first_layer(
-                    theta, structure, outs, deltas, views, Y[i], sample_weights[i],
+                    theta, structure, outs, deltas, views, Y[i],
+                    weight_of(sample_weights, i),
                     step, squared, None, losses,
                 )  # fmt: skip
                 for j in range(n_out):

@@ -15,8 +15,10 @@ without the branch (see ``docs/architecture.md``, "Numba rules").
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from .._aligned import aligned_rows
+from .._functions import inline_options
 
 # Examples whose first-layer updates share one pass over the weights (the block
 # kernel); see docs/architecture.md for the measured shapes.
@@ -45,7 +47,30 @@ class Examples(NamedTuple):
 
     X: np.ndarray  # (n_samples, n_features), C-contiguous, theta's dtype; or a CSR
     Y: np.ndarray  # (n_samples, n_outputs) targets t, theta's dtype
-    sample_weights: np.ndarray  # (n_samples,) s_i, theta's dtype
+    sample_weights: np.ndarray  # (n_samples,) s_i, theta's dtype; empty: every s_i = 1
+
+
+def examples_of(X, Y, sample_weight):
+    """:class:`Examples` of ``(X, Y)`` with ``sample_weight`` (an array of theta's
+    dtype, or None for unit weights: :func:`kernel_weights`)."""
+    return Examples(X, Y, kernel_weights(sample_weight, Y.dtype))
+
+
+def kernel_weights(sample_weight, dtype):
+    """The kernels' ``sample_weights``: the array given, or for None (unit weights)
+    an empty one, which :func:`weight_of` reads as 1. A fit without weights allocates
+    and streams none: an ``np.ones`` per fit was a fresh block of pages whose faults
+    showed in a delta-rule fit (docs/architecture.md)."""
+    return np.empty(0, dtype=dtype) if sample_weight is None else sample_weight
+
+
+@njit(**inline_options)
+def weight_of(sample_weights, i):
+    """Example ``i``'s weight ``s_i``: ``sample_weights[i]``, or 1 where
+    ``sample_weights`` is empty (unit weights, :func:`examples_of`)."""
+    if sample_weights.shape[0] == 0:
+        return sample_weights.dtype.type(1)
+    return sample_weights[i]
 
 
 class CSR(NamedTuple):

@@ -18,6 +18,7 @@ from .._functions import (
     output_step,
 )
 from .borrowed import borrowed
+from .conventions import weight_of
 from .layers import forward_layer, sgd_one_unit, sgd_parameters, update_layer
 from .prefetch import PREFETCH_AHEAD, PREFETCH_FAR, prefetch_example, prefetch_example_far
 from .rules import begin_update
@@ -62,7 +63,7 @@ def _dense_kernel(plain):
             i = order[position]
             x = X[i]
             target = Y[i]
-            weight = sample_weights[i]
+            weight = weight_of(sample_weights, i)
             # Forward. The first layer's net inputs were computed by the previous
             # example's update pass, except at the start of the epoch. Written out
             # rather than calling step.forward_above_first: a deliberate copy, as the

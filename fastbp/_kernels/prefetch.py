@@ -47,7 +47,8 @@ def _request(builder, pointer, locality):
 def _example_prefetch(name, locality, doc):
     """An intrinsic ``name(X, Y, sample_weights, i)`` that requests example ``i``'s
     lines with ``locality``: every line of row ``X[i]``, and those of ``Y[i, 0]`` and
-    ``sample_weights[i]`` (``X`` and ``Y`` 2-D, rows contiguous).
+    ``sample_weights[i]`` (``X`` and ``Y`` 2-D, rows contiguous; none for empty
+    ``sample_weights``, unit weights).
 
     An intrinsic, not an inlined function: an inlined call's array arguments cost
     a reference-count pair each per call (docs/architecture.md).
@@ -105,11 +106,16 @@ def _example_prefetch(name, locality, doc):
                 locality,
             )
             weights = context.make_array(weights_type)(context, builder, args[2])
-            _request(
-                builder,
-                cgutils.get_item_pointer(context, builder, weights_type, weights, [row]),
-                locality,
-            )
+            n_weights = cgutils.unpack_tuple(builder, weights.shape)[0]
+            # Unit weights are an empty array (conventions.examples_of): no line.
+            with builder.if_then(builder.icmp_signed(">", n_weights, zero), likely=True):
+                _request(
+                    builder,
+                    cgutils.get_item_pointer(
+                        context, builder, weights_type, weights, [row]
+                    ),
+                    locality,
+                )
             return context.get_dummy_value()
 
         return types.void(X, Y, sample_weights, i), codegen

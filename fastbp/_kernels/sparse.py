@@ -6,6 +6,7 @@ from numba import njit
 from .._functions import activate, inline_options, jit_options, loss_sum, output_step
 from . import lazy_decay
 from .borrowed import borrowed
+from .conventions import weight_of
 from .layers import update_layer
 from .rules import begin_update, sgd_update
 from .step import (
@@ -146,7 +147,7 @@ def sparse_sgd_epoch(examples, order, theta, structure, step, buffers, feature_m
         if squared is not None:
             squared[0] = scale * scale * norm
         # The step above the first layer, as calls (see step.py).
-        weight = sample_weights[i]
+        weight = weight_of(sample_weights, i)
         target = Y[i]
         activate(out_code if n_layers == 1 else hidden_code, first_net)
         if n_layers > 1:
@@ -227,8 +228,8 @@ def sparse_optimizer_epoch(examples, order, theta, structure, step, buffers, opt
         if squared is not None:
             squared[0] = 0.0
         losses = above_first_layer(
-            theta, structure, outs, deltas, views, Y[i], sample_weights[i], step,
-            squared, optimizer, losses,
+            theta, structure, outs, deltas, views, Y[i], weight_of(sample_weights, i),
+            step, squared, optimizer, losses,
         )  # fmt: skip
         for k in range(start, stop):
             dense_row[indices[k]] += data[k]
