@@ -17,7 +17,7 @@ def minimize(network, theta, X, Y, sample_weight, *, alpha, divisor, max_iter,
     evaluations, stopping when the largest gradient component is at most ``tol``
     (``gtol``). The objective is :class:`fastbp._objective.Objective` with
     ``divisor`` (rows, or the weight sum for scikit-learn's meaning) and
-    ``data_loss_scale``. Warns as
+    ``data_loss_scale``; ``sample_weight`` None is unit weights. Warns as
     scikit-learn does when L-BFGS stops without converging.
 
     Returns

@@ -71,7 +71,8 @@ class Objective:
     """``theta -> (J, dJ/dtheta)`` on fixed (X, Y, weights), buffers allocated once:
     the function L-BFGS calls.
 
-    ``J = (sum_i s_i E_i + alpha / 2 ||W||^2) / divisor``: ``divisor`` is the number
+    ``J = (sum_i s_i E_i + alpha / 2 ||W||^2) / divisor`` (``sample_weight`` None:
+    every ``s_i = 1``): ``divisor`` is the number
     of rows (fastbp's and :func:`value`'s convention) or the weight sum
     (scikit-learn's MLP). ``J`` and the gradient are float64 whatever theta's dtype.
     ``data_loss_scale`` multiplies the data term of ``J`` only, not the gradient:
