@@ -235,6 +235,49 @@ def test_unit_sample_weight_equals_none_with_early_stopping(cls):
     assert weighted.validation_scores_ == plain.validation_scores_
 
 
+UNIT_WEIGHT_FITS = {
+    "per-example SGD": (FastBPClassifier, {}),
+    "per-example momentum": (FastBPClassifier, {"momentum": 0.9}),
+    "per-example adam, sparse X": (FastBPClassifier, {"solver": "adam", "sparse": True}),
+    "mini-batch, early stopping": (
+        FastBPRegressor,
+        {"batch_size": 16, "early_stopping": True},
+    ),
+    "sklearn's adam": (fastbp.MLPClassifier, {}),
+    "sklearn's sgd, early stopping": (
+        fastbp.MLPClassifier,
+        {"solver": "sgd", "early_stopping": True},
+    ),
+    "sklearn's lbfgs": (fastbp.MLPClassifier, {"solver": "lbfgs"}),
+    "lbfgs regressor": (fastbp.MLPRegressor, {"solver": "lbfgs"}),
+}
+
+
+@pytest.mark.parametrize("case", UNIT_WEIGHT_FITS)
+def test_no_sample_weight_fits_as_weights_of_one(case):
+    # No sample_weight means unit weights with no array behind them (the kernels read an
+    # empty one as 1): every solver must train exactly as with weights of one.
+    cls, params = UNIT_WEIGHT_FITS[case]
+    params = dict(params)
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300] / 16.0, y[:300]
+    if params.pop("sparse", False):
+        from scipy import sparse
+
+        X = sparse.csr_matrix(X)
+    if cls in (FastBPRegressor, fastbp.MLPRegressor):
+        y = y / 9.0
+    params |= {"hidden_layer_sizes": (8,), "max_iter": 4, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = cls(**params).fit(X, y)
+        ones = cls(**params).fit(X, y, sample_weight=np.ones(X.shape[0]))
+    for a, b in zip(plain.coefs_ + plain.intercepts_, ones.coefs_ + ones.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert getattr(plain, "loss_curve_", None) == getattr(ones, "loss_curve_", None)
+    assert plain.loss_ == ones.loss_
+
+
 @pytest.mark.parametrize("n_samples", [150, 450])
 def test_auto_batch_size_is_sklearns(n_samples):
     # 'auto' is min(200, n_samples): the same updates as that integer batch size.
