@@ -9,6 +9,7 @@ other, and a spin-wait would then never end).
 """
 
 import os
+import signal
 import threading
 from contextlib import contextmanager
 
@@ -64,10 +65,11 @@ class Crew:
         )
         failures = []
         began = [threading.Event() for _ in range(1, self.threads)]
+        ended = [threading.Event() for _ in range(1, self.threads)]
         helpers = [
             threading.Thread(
                 target=self._begin_and_help,
-                args=(began[thread - 1], pass_args, thread, failures),
+                args=(began[thread - 1], ended[thread - 1], pass_args, thread, failures),
                 name=f"fastbp-crew-{thread}",
                 daemon=True,
             )
@@ -82,13 +84,16 @@ class Crew:
             yield self.signals
         finally:
             self.signals[RUNNING] = 0
-            _join_helpers(helpers[:launched], began[:launched])
+            _join_helpers(helpers[:launched], began[:launched], ended[:launched])
         if failures:
             raise failures[0]
 
-    def _begin_and_help(self, began, pass_args, thread, failures):
-        began.set()
-        self._help(pass_args, thread, failures)
+    def _begin_and_help(self, began, ended, pass_args, thread, failures):
+        try:
+            began.set()
+            self._help(pass_args, thread, failures)
+        finally:
+            ended.set()
 
     def _help(self, pass_args, thread, failures):
         seen = int(self.signals[GENERATION])
@@ -108,18 +113,40 @@ class Crew:
 _START_WAIT = 1.0
 
 
-def _join_helpers(helpers, began):
+def _join_helpers(helpers, began, ended):
     """Join every helper whose ``start()`` was called, even one whose start a Ctrl-C
     interrupted (the thread may begin after ``start()`` has raised), and through a
-    Ctrl-C meanwhile, raised once all have ended: no helper outlives the kernel call."""
+    Ctrl-C meanwhile, raised once all have ended: no helper outlives the kernel call.
+
+    A helper has ended when its ``ended`` event is set, not when ``join()`` returns:
+    CPython 3.11's ``join``, interrupted by a Ctrl-C, marks a thread that is still
+    running as stopped (its bpo-45274 fix), and joins it no more. So SIGINT is held
+    back from this thread meanwhile (POSIX), and the events decide.
+    """
     interrupted = None
-    for helper, has_begun in zip(helpers, began):
-        while True:
-            try:
-                if has_begun.wait(_START_WAIT):
-                    helper.join()
-                break
-            except KeyboardInterrupt as error:
-                interrupted = error
+    with _interrupts_held():
+        for helper, has_begun, has_ended in zip(helpers, began, ended):
+            while True:
+                try:
+                    if has_begun.wait(_START_WAIT):
+                        has_ended.wait()
+                        helper.join()
+                    break
+                except KeyboardInterrupt as error:
+                    interrupted = error
     if interrupted is not None:
         raise interrupted
+
+
+@contextmanager
+def _interrupts_held():
+    """SIGINT held back from the calling thread for the block (where the platform
+    can): a Ctrl-C meanwhile raises when the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

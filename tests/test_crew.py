@@ -1,5 +1,6 @@
 """Threads that share the block kernel's passes (fastbp._crew): the serial results."""
 
+import signal
 import threading
 
 import numpy as np
@@ -255,5 +256,40 @@ def test_ctrl_c_while_a_helper_starts_still_waits_for_it(monkeypatch):
         with crew.running(np.zeros(30), structure, None, None, None):
             pass
     left = time.perf_counter()
+    assert len(ended) == 1 and ended[0] <= left
+    assert crew_threads() == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX signals")
+def test_ctrl_c_while_joining_a_helper_still_waits_for_it(monkeypatch):
+    # A Ctrl-C that lands while the training thread joins a helper makes CPython 3.11's
+    # Thread.join mark the still-running helper as stopped (bpo-45274's fix), so that a
+    # second join returns at once (seen in CI: a helper alive, shown as "stopped", after
+    # the interrupted fit had returned). Here the helper takes 0.3 s to finish and a
+    # real SIGINT reaches the training thread during the join: the crew must still see
+    # the helper end before it leaves, and raise the KeyboardInterrupt then.
+    import time
+
+    ended = []
+
+    def slow_help(self, *args):
+        time.sleep(0.3)
+        ended.append(time.perf_counter())
+
+    monkeypatch.setattr(Crew, "_help", slow_help)
+    crew = Crew(n_hidden=4, threads=2)
+    structure = make_problem(np.random.default_rng(0), (3, 4, 2), "tanh",
+                             "log_loss", "logistic", n_samples=4)[0].structure  # fmt: skip
+    main = threading.main_thread().ident
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        interrupt = threading.Timer(0.1, signal.pthread_kill, (main, signal.SIGINT))
+        with pytest.raises(KeyboardInterrupt):
+            with crew.running(np.zeros(30), structure, None, None, None):
+                interrupt.start()
+        left = time.perf_counter()
+        interrupt.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert len(ended) == 1 and ended[0] <= left
     assert crew_threads() == []
