@@ -30,6 +30,7 @@ from ._kernels.conventions import (
 from ._kernels.dense import optimizer_epoch, sgd_epoch
 from ._kernels.hogwild import REPLICA_ROWS, hogwild_epoch
 from ._kernels.sparse import compact_features, sparse_optimizer_epoch, sparse_sgd_epoch
+from ._kernels.weight_pass import load_pass
 from ._threads import parallel_threads
 
 # Rows per BLAS chunk in mini-batch training and prediction: large enough for GEMM to
@@ -148,8 +149,9 @@ class DenseTrainer(Trainer):
     a decay of at least ``SMALLEST_BLOCK_DECAY``). ``n_jobs`` above 1 (at most one
     thread per example) shares the block kernel's passes over the first layer among
     that many threads (a :class:`~fastbp._crew.Crew`, in calls of
-    ``CREW_MIN_EXAMPLES`` or more, shorter calls on one thread: the same results as
-    ``n_jobs=1``), and runs Hogwild! where the block kernel does not apply.
+    ``CREW_MIN_EXAMPLES`` or more, shorter calls on one thread: the results of
+    ``n_jobs=1`` up to rounding), and runs Hogwild! where the block kernel does not
+    apply.
     """
 
     def __init__(self, network, theta, examples, learning_rate, alpha, optimizer, n_jobs):
@@ -164,6 +166,7 @@ class DenseTrainer(Trainer):
         self.blocks = self.crew = None
         if optimizer is None and sizes[0] * sizes[1] >= BLOCK_MIN_WEIGHTS:
             self.blocks = BlockBuffers.allocate(sizes[0], sizes[1], theta.dtype)
+            load_pass(theta, self.blocks)  # the same rounding, compiled or cached
             if threads > 1:
                 self.crew = Crew(sizes[1], threads)
         self._replicas = None  # Hogwild's, made on its first epoch (_hogwild_replicas)

@@ -170,6 +170,42 @@ def test_same_random_state_gives_identical_weights(blobs, batch_size):
         np.testing.assert_array_equal(first, third)
 
 
+BLOCK_FIT = """
+import sys
+import numpy as np
+from sklearn.datasets import load_digits
+from fastbp import FastBPClassifier
+X, y = load_digits(return_X_y=True)
+model = FastBPClassifier(hidden_layer_sizes=(160,), max_iter=2, random_state=0)
+model.fit(X[:600] / 16, y[:600])  # 64 x 160 first-layer weights: the block kernel
+np.save(sys.argv[1], np.concatenate([c.ravel() for c in model.coefs_]))
+"""
+
+
+@pytest.mark.slow
+def test_same_weights_whether_the_kernels_were_compiled_or_loaded(tmp_path):
+    # A fit in a fresh environment (compiling the kernels) and the same fit later
+    # (loading them from the cache) must agree bit for bit. The block kernel calls its
+    # pass over the first layer, and the JIT resolves that call to the first copy of
+    # the pass loaded in the process: the pass's own, or the kernel's re-optimised one,
+    # which rounds differently (up to 3e-15 apart, docs/architecture.md).
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    weights = []
+    for run in ("compiled", "loaded"):
+        path = tmp_path / f"{run}.npy"
+        done = subprocess.run(
+            [sys.executable, "-W", "ignore", "-c", BLOCK_FIT, str(path)],
+            env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        weights.append(np.load(path))
+    np.testing.assert_array_equal(weights[0], weights[1])
+
+
 def test_shuffle_changes_the_path(blobs):
     X, y = blobs
     a = small(FastBPClassifier, shuffle=True).fit(X, y)

@@ -300,6 +300,23 @@ def block_pass(theta, w_start, n_in, first, stop, xs, zs, pending, products):
             products[3, j] = a3
 
 
+def load_pass(theta, blocks):
+    """Compile or load :func:`block_pass` for ``theta`` and ``blocks``' types, from
+    Python, before any kernel that calls it is loaded: a call of zero rows.
+
+    A kernel runs the first copy of ``block_pass`` loaded in the process: its callers'
+    modules define it too (Numba links callees in and optimises them again), and the
+    JIT resolves the name to the first definition. In a process that compiles the
+    kernel that is ``block_pass``'s own; in one that loads the kernel from the cache,
+    the kernel's re-optimised copy, which rounds differently (docs/architecture.md,
+    "Numba rules"). Loaded first, its own serves both: a fit's weights no longer
+    depend on whether the process compiled its kernels.
+    """
+    n_in = blocks.x_blocks.shape[2]
+    block_pass(theta, 0, n_in, 0, 0, blocks.x_blocks[0], blocks.x_blocks[1],
+               blocks.pending[0], blocks.products[0])  # fmt: skip
+
+
 @njit(**jit_options)
 def _run_job(blocks, X, order, n_in, n_out, signals, generation):
     """Claim pass ``generation``'s job and run it; False if it was claimed already."""
