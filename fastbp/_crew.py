@@ -120,11 +120,11 @@ def _join_helpers(helpers, began, ended):
 
     A helper has ended when its ``ended`` event is set, not when ``join()`` returns:
     CPython 3.11's ``join``, interrupted by a Ctrl-C, marks a thread that is still
-    running as stopped (its bpo-45274 fix), and joins it no more. So SIGINT is held
-    back from this thread meanwhile (POSIX), and the events decide.
+    running as stopped (its bpo-45274 fix), and joins it no more. So a Ctrl-C
+    meanwhile is deferred (:func:`_interrupts_deferred`), and the events decide.
     """
     interrupted = None
-    with _interrupts_held():
+    with _interrupts_deferred():
         for helper, has_begun, has_ended in zip(helpers, began, ended):
             while True:
                 try:
@@ -139,14 +139,27 @@ def _join_helpers(helpers, began, ended):
 
 
 @contextmanager
-def _interrupts_held():
-    """SIGINT held back from the calling thread for the block (where the platform
-    can): a Ctrl-C meanwhile raises when the block ends."""
-    if not hasattr(signal, "pthread_sigmask"):
+def _interrupts_deferred():
+    """A Ctrl-C (SIGINT) during the block is handled when the block ends, by the
+    handler that was in place (Python's raises KeyboardInterrupt then).
+
+    In the main thread, where Python runs signal handlers, a handler that only
+    records the signal stands in meanwhile: whichever thread the system delivers
+    the signal to, no KeyboardInterrupt can land inside the block. Elsewhere, or
+    when the handler was not set from Python, the block runs as it is.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            if callable(previous):
+                previous(signal.SIGINT, received[-1])
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)

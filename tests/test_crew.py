@@ -261,35 +261,44 @@ def test_ctrl_c_while_a_helper_starts_still_waits_for_it(monkeypatch):
 
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX signals")
-def test_ctrl_c_while_joining_a_helper_still_waits_for_it(monkeypatch):
+@pytest.mark.parametrize("receiver", ["training thread", "helper"])
+def test_ctrl_c_while_joining_a_helper_still_waits_for_it(monkeypatch, receiver):
     # A Ctrl-C that lands while the training thread joins a helper makes CPython 3.11's
     # Thread.join mark the still-running helper as stopped (bpo-45274's fix), so that a
     # second join returns at once (seen in CI: a helper alive, shown as "stopped", after
     # the interrupted fit had returned). Here the helper takes 0.3 s to finish and a
-    # real SIGINT reaches the training thread during the join: the crew must still see
-    # the helper end before it leaves, and raise the KeyboardInterrupt then.
+    # real SIGINT reaches the training thread (or, as the system may deliver a Ctrl-C
+    # to any thread, the helper) during the join: the crew must still see the helper
+    # end before it leaves, and raise the KeyboardInterrupt then.
     import time
 
     ended = []
+    helper_ident = []
 
     def slow_help(self, *args):
+        helper_ident.append(threading.get_ident())
         time.sleep(0.3)
         ended.append(time.perf_counter())
+
+    def interrupt():
+        main = threading.main_thread().ident
+        signal.pthread_kill(main if receiver == "training thread" else helper_ident[0],
+                            signal.SIGINT)  # fmt: skip
 
     monkeypatch.setattr(Crew, "_help", slow_help)
     crew = Crew(n_hidden=4, threads=2)
     structure = make_problem(np.random.default_rng(0), (3, 4, 2), "tanh",
                              "log_loss", "logistic", n_samples=4)[0].structure  # fmt: skip
-    main = threading.main_thread().ident
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        interrupt = threading.Timer(0.1, signal.pthread_kill, (main, signal.SIGINT))
+        timer = threading.Timer(0.1, interrupt)
         with pytest.raises(KeyboardInterrupt):
             with crew.running(np.zeros(30), structure, None, None, None):
-                interrupt.start()
+                timer.start()
         left = time.perf_counter()
-        interrupt.join()
+        timer.join()
     finally:
         signal.signal(signal.SIGINT, previous)
+    assert signal.getsignal(signal.SIGINT) is previous
     assert len(ended) == 1 and ended[0] <= left
     assert crew_threads() == []
