@@ -123,19 +123,11 @@ def _join_helpers(helpers, began, ended):
     running as stopped (its bpo-45274 fix), and joins it no more. So a Ctrl-C
     meanwhile is deferred (:func:`_interrupts_deferred`), and the events decide.
     """
-    interrupted = None
     with _interrupts_deferred():
         for helper, has_begun, has_ended in zip(helpers, began, ended):
-            while True:
-                try:
-                    if has_begun.wait(_START_WAIT):
-                        has_ended.wait()
-                        helper.join()
-                    break
-                except KeyboardInterrupt as error:
-                    interrupted = error
-    if interrupted is not None:
-        raise interrupted
+            if has_begun.wait(_START_WAIT):
+                has_ended.wait()
+                helper.join()
 
 
 @contextmanager

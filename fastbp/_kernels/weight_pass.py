@@ -300,6 +300,10 @@ def block_pass(theta, w_start, n_in, first, stop, xs, zs, pending, products):
             products[3, j] = a3
 
 
+# The dtypes whose block_pass load_pass has loaded in this process.
+_PASSES_LOADED = set()
+
+
 def load_pass(theta, blocks):
     """Compile or load :func:`block_pass` for ``theta`` and ``blocks``' types, from
     Python, before any kernel that calls it is loaded: a call of zero rows.
@@ -310,11 +314,14 @@ def load_pass(theta, blocks):
     kernel that is ``block_pass``'s own; in one that loads the kernel from the cache,
     the kernel's re-optimised copy, which rounds differently (docs/architecture.md,
     "Numba rules"). Loaded first, its own serves both: a fit's weights no longer
-    depend on whether the process compiled its kernels.
+    depend on whether the process compiled its kernels. Once per process and dtype.
     """
+    if theta.dtype in _PASSES_LOADED:
+        return
     n_in = blocks.x_blocks.shape[2]
     block_pass(theta, 0, n_in, 0, 0, blocks.x_blocks[0], blocks.x_blocks[1],
                blocks.pending[0], blocks.products[0])  # fmt: skip
+    _PASSES_LOADED.add(theta.dtype)
 
 
 @njit(**jit_options)
