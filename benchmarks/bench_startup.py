@@ -15,6 +15,16 @@ def timeraw_first_fit_cold_cache():
     return first_fit_code("fastbp, empty JIT cache")
 
 
+def timeraw_first_fit_plain_loop_warm_cache():
+    """The floor: the plainest Numba kernel of the step, loaded from the cache."""
+    return first_fit_code("plain Numba loop, warm")
+
+
+def timeraw_first_fit_plain_loop_cold_cache():
+    """The floor: the plainest Numba kernel of the step, compiled."""
+    return first_fit_code("plain Numba loop, empty")
+
+
 def timeraw_first_fit_sklearn():
     """The same fit with sklearn's MLPClassifier, for the ratios."""
     return first_fit_code("sklearn MLPClassifier")

@@ -107,6 +107,28 @@ def _output(net, t, delta, squared_error):
     return loss
 
 
+def first_fit(X, y, hidden, epochs, learning_rate=0.01, seed=0):
+    """The plain loop trained from scratch on ``(X, y)``: one-hot targets (softmax),
+    Glorot-uniform weights as scikit-learn draws them, ``epochs`` epochs in order.
+
+    The floor of the bench's time to a first fit (``compare.FIRST_FIT_CASES``): what
+    a fresh interpreter takes to import, compile or load and run the plainest Numba
+    kernel of this step. Returns the trained ``[W1, b1, W2, b2]`` (``W`` as
+    ``(n_out, n_in)``).
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    _, codes = np.unique(y, return_inverse=True)
+    T = np.eye(codes.max() + 1)[codes]
+    rng = np.random.default_rng(seed)
+    layers = []
+    for n_in, n_out in ((X.shape[1], hidden), (hidden, T.shape[1])):
+        bound = np.sqrt(2.0 * 6.0 / (n_in + n_out))  # sklearn's, for logistic units
+        layers += [rng.uniform(-bound, bound, (n_out, n_in))]
+        layers += [rng.uniform(-bound, bound, n_out)]
+    hidden_epochs(X, T, *layers, learning_rate, epochs, False)
+    return layers
+
+
 def floor_fit(model, X, y, epochs):
     """A ``fit()`` of the plain loop from ``model``'s fitted weights (copies), for
     ``epochs`` epochs over ``X``: the bench's floor contender."""
