@@ -20,13 +20,12 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from .._functions import jit_options
+from .._functions import inlined_options, jit_options
 from .conventions import Adam, AdamRule, Momentum, MomentumRule
 
 # The optimiser interface's implementations are functions of their own that LLVM
 # inlines (``forceinline``), not Numba IR inlined at each call site: the momentum and
 # Adam first fits compiled 1-2.5 s faster so (docs/architecture.md).
-llvm_inlined = dict(forceinline=True, **jit_options)
 
 
 @njit(**jit_options)
@@ -101,7 +100,7 @@ def state_rows(optimizer, start, stop):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(state_rows, jit_options=llvm_inlined)
+@overload(state_rows, jit_options=inlined_options)
 def _state_rows(optimizer, start, stop):
     if _kind(optimizer) is Momentum:
         return lambda optimizer, start, stop: (
@@ -133,7 +132,7 @@ def step_weight(rule, m, v, w, u):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(step_weight, jit_options=llvm_inlined)
+@overload(step_weight, jit_options=inlined_options)
 def _step_weight(rule, m, v, w, u):
     kind = getattr(rule, "instance_class", None)
     if kind is MomentumRule:
@@ -163,7 +162,7 @@ def keeps_second(rule):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(keeps_second, jit_options=llvm_inlined)
+@overload(keeps_second, jit_options=inlined_options)
 def _keeps_second(rule):
     if getattr(rule, "instance_class", None) is AdamRule:
         return lambda rule: True
@@ -176,7 +175,7 @@ def begin_update(optimizer):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(begin_update, jit_options=llvm_inlined)
+@overload(begin_update, jit_options=inlined_options)
 def _begin_update(optimizer):
     if _kind(optimizer) is Adam:
 
