@@ -47,7 +47,7 @@ jit_options = {"cache": True, "nogil": True, "fastmath": FASTMATH}
 inline_options = {"cache": True, "nogil": True, "fastmath": FASTMATH, "inline": "always"}
 # Functions that LLVM inlines into their callers: compiled once per signature, never
 # called from Python, so without Numba's Python and C wrappers (docs/architecture.md).
-inlined_options = {
+llvm_inline_options = {
     **jit_options,
     "forceinline": True,
     "no_cpython_wrapper": True,
@@ -62,14 +62,14 @@ def epsilon_of(values):
     return values.dtype.type(np.finfo(values.dtype).eps)
 
 
-@overload(epsilon_of, jit_options=inlined_options)
+@overload(epsilon_of, jit_options=llvm_inline_options)
 def _epsilon_of(values):
     kind = as_dtype(values.dtype).type
     eps = float(np.finfo(kind).eps)
     return lambda values: kind(eps)
 
 
-@njit(**inlined_options)
+@njit(**llvm_inline_options)
 def activate(code, values):
     """Apply the activation ``code`` to one example's net inputs ``values``, in place.
 
@@ -242,7 +242,7 @@ def output_delta(loss_code, out_code, out, target, weight, delta):
         delta[k] = unit_delta(loss_code, out_code, out[k], target[k], weight)
 
 
-@njit(**inlined_options)
+@njit(**llvm_inline_options)
 def output_step(loss_code, out_code, out, target, weight, delta, losses):
     """The output layer's part of one example's step, given its outputs ``out``:
     writes each unit's :func:`unit_delta` into ``delta`` and returns the running

@@ -8,7 +8,7 @@ vector ``theta`` (layer ``l``'s weights are a C-ordered ``(n_out, n_in)`` block 
 
 from numba import njit
 
-from .._functions import inline_options, inlined_options, jit_options
+from .._functions import inline_options, jit_options, llvm_inline_options
 from .rules import keeps_second, sgd_update, state_rows, step_weight
 
 # Rows of a weight block processed together: their deltas share one pass over the
@@ -64,7 +64,7 @@ def dot_rows(theta, row, n_in, inputs, net, j, n_rows):
             net[j + k] += a
 
 
-@njit(**inlined_options)
+@njit(**llvm_inline_options)
 def forward_layer(theta, structure, layer, inputs, outs):
     """Net inputs of layer ``layer`` (biases plus weighted inputs), into ``outs``.
 
@@ -242,10 +242,10 @@ def update_parameters(
 # The same function for plain SGD only (called with ``optimizer=None``, the rules'
 # branches are pruned before typing), inlined by LLVM: a call costs a small network's
 # step more than a third, Numba's IR inlining a second of compile (docs/architecture.md).
-sgd_parameters = njit(**inlined_options)(update_parameters.py_func)
+sgd_parameters = njit(**llvm_inline_options)(update_parameters.py_func)
 
 
-@njit(**inlined_options)
+@njit(**llvm_inline_options)
 def sgd_one_unit(theta, w_start, n_in, inputs, delta, step, squared, ahead, net):
     """:func:`sgd_parameters` of a one-unit first layer (the delta rule's), with the
     next example's net input ``ahead`` into ``net[0]``: the same arithmetic, its

@@ -13,19 +13,18 @@ A kernel's ``optimizer`` argument is None (plain SGD, :func:`sgd_update`), a
 :func:`state_rows`, :func:`step_weight`, :func:`keeps_second` and
 :func:`begin_update`, which Numba resolves by the state's type when it compiles the
 kernel (``numba.extending.overload``): one kernel source serves every optimiser, and
-each compiled variant holds only its own rule.
+each compiled variant holds only its own rule. Their implementations are functions
+of their own that LLVM inlines (``llvm_inline_options``), not Numba IR inlined at
+each call site: the momentum and Adam first fits compiled 1-2.5 s faster so
+(docs/architecture.md).
 """
 
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from .._functions import inlined_options, jit_options
+from .._functions import jit_options, llvm_inline_options
 from .conventions import Adam, AdamRule, Momentum, MomentumRule
-
-# The optimiser interface's implementations are functions of their own that LLVM
-# inlines (``forceinline``), not Numba IR inlined at each call site: the momentum and
-# Adam first fits compiled 1-2.5 s faster so (docs/architecture.md).
 
 
 @njit(**jit_options)
@@ -100,7 +99,7 @@ def state_rows(optimizer, start, stop):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(state_rows, jit_options=inlined_options)
+@overload(state_rows, jit_options=llvm_inline_options)
 def _state_rows(optimizer, start, stop):
     if _kind(optimizer) is Momentum:
         return lambda optimizer, start, stop: (
@@ -132,7 +131,7 @@ def step_weight(rule, m, v, w, u):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(step_weight, jit_options=inlined_options)
+@overload(step_weight, jit_options=llvm_inline_options)
 def _step_weight(rule, m, v, w, u):
     kind = getattr(rule, "instance_class", None)
     if kind is MomentumRule:
@@ -162,7 +161,7 @@ def keeps_second(rule):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(keeps_second, jit_options=inlined_options)
+@overload(keeps_second, jit_options=llvm_inline_options)
 def _keeps_second(rule):
     if getattr(rule, "instance_class", None) is AdamRule:
         return lambda rule: True
@@ -175,7 +174,7 @@ def begin_update(optimizer):
     raise NotImplementedError("only in compiled code")
 
 
-@overload(begin_update, jit_options=inlined_options)
+@overload(begin_update, jit_options=llvm_inline_options)
 def _begin_update(optimizer):
     if _kind(optimizer) is Adam:
 

@@ -13,8 +13,8 @@ from .._functions import (
     activate,
     derivative,
     inline_options,
-    inlined_options,
     jit_options,
+    llvm_inline_options,
     output_step,
 )
 from .layers import forward_layer, update_layer
@@ -79,7 +79,7 @@ def backward_above_first(theta, structure, outs, deltas, step, squared, optimize
 # Compiled once per signature as a function of its own, which LLVM inlines: Numba's
 # IR inlining of it took 3.9 s of the block kernel's compile, and again for the
 # crew's (docs/architecture.md).
-@njit(**inlined_options)
+@njit(**llvm_inline_options)
 def above_first_layer(
     theta, structure, outs, deltas, views, target, weight, step, squared, optimizer, losses
 ):
