@@ -6,13 +6,25 @@ from fastbp._compile import VARIANTS, first_compile_seconds
 
 
 def timeraw_first_fit_warm_cache():
-    """fastbp: fresh interpreter, kernels loaded from the on-disk cache."""
+    """fastbp: fresh interpreter, kernels built at install (where they are) or loaded
+    from the on-disk cache."""
     return first_fit_code("fastbp, warm JIT cache")
 
 
 def timeraw_first_fit_cold_cache():
-    """fastbp: fresh interpreter and an empty Numba cache (compiles everything)."""
+    """fastbp: fresh interpreter and an empty Numba cache (compiles what was not built
+    at install)."""
     return first_fit_code("fastbp, empty JIT cache")
+
+
+def timeraw_first_fit_jit_kernels_warm_cache():
+    """fastbp with the JIT's kernels (not those built at install), loaded."""
+    return first_fit_code("fastbp JIT kernels, warm")
+
+
+def timeraw_first_fit_jit_kernels_cold_cache():
+    """fastbp with the JIT's kernels (not those built at install), compiled."""
+    return first_fit_code("fastbp JIT kernels, empty")
 
 
 def timeraw_first_fit_plain_loop_warm_cache():

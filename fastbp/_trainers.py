@@ -12,6 +12,7 @@ import numba
 import numpy as np
 from scipy import sparse
 
+from . import _ahead
 from ._aligned import aligned_empty, aligned_rows
 from ._crew import Crew
 from ._kernels.batch import minibatch_epoch
@@ -170,6 +171,8 @@ class DenseTrainer(Trainer):
             if threads > 1:
                 self.crew = Crew(sizes[1], threads)
         self._replicas = None  # Hogwild's, made on its first epoch (_hogwild_replicas)
+        # sgd_epoch, or its build from install (_ahead), chosen on the first epoch.
+        self._built_epoch = None
 
     def run(self, order, learning_rate):
         step = self.step(learning_rate)
@@ -186,8 +189,12 @@ class DenseTrainer(Trainer):
                 return block_sgd_epoch(*args, self._first_buffers(), self.blocks, signals)
         # A crew's short calls run on one thread too: n_jobs never changes its fit.
         if self.threads == 1 or blockwise:
-            kernel = sgd_epoch if self.optimizer is None else optimizer_epoch
-            return kernel(*args, self._first_buffers(), self.optimizer)
+            call = (*args, self._first_buffers(), self.optimizer)
+            if self.optimizer is not None:
+                return optimizer_epoch(*call)
+            if self._built_epoch is None:  # the types of a trainer's calls never change
+                self._built_epoch = _ahead.kernel("sgd_epoch", call) or sgd_epoch
+            return self._built_epoch(*call)
         with parallel_threads(self.threads):
             return hogwild_epoch(
                 *args, self.buffers, self.optimizer, self._hogwild_replicas()

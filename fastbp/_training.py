@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from . import _ahead
 from ._jit_activity import jit_activity
 from ._kernels.shuffle import draws_of
 from ._kernels.shuffle import shuffle as shuffle_order
@@ -120,7 +121,7 @@ def train(
     else:
         order = np.array(indices, dtype=np.int64)
     best = theta.copy() if validate is not None else None
-    shuffled = _shuffler(rng) if shuffle else None
+    shuffled = _shuffler(rng, order) if shuffle else None
     arrays = (theta, *state) + (() if best is None else (best,))
     # The state after the last finished epoch of this call, saved before each later
     # epoch (one copy of the arrays per epoch, nothing next to an epoch's work):
@@ -194,14 +195,16 @@ def train(
             theta[:] = best
 
 
-def _shuffler(rng):
+def _shuffler(rng, order):
     """``shuffled(order)``: each epoch's shuffle drawn from ``rng``. A numpy
-    ``Generator`` (fastbp's estimators) draws through fastbp's compiled shuffle; a
+    ``Generator`` (fastbp's estimators) draws through fastbp's compiled shuffle (its
+    build from install for an ``order`` like this one, :mod:`fastbp._ahead`); a
     ``RandomState`` (scikit-learn's MLP settings) shuffles as numpy does, in
     scikit-learn's order."""
     if isinstance(rng, np.random.Generator):
         draws = draws_of(rng)
-        return lambda order: shuffle_order(order, draws)
+        function = _ahead.kernel("shuffle", (order, draws)) or shuffle_order
+        return lambda order: function(order, draws)
     return rng.shuffle
 
 

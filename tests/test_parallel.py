@@ -20,11 +20,17 @@ def digits():
 
 
 def fit_and_report_compilation(X, y):
-    """Fit in this (worker) process; return what Numba compiled and loaded from disk."""
-    from fastbp import _functions
+    """Fit with the JIT's kernels (not the build from install, fastbp._ahead) in this
+    (worker) process; return what Numba compiled and loaded from disk."""
+    from fastbp import _ahead, _functions
     from fastbp._kernels import dense, layers
 
-    FastBPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
+    installed = _ahead.installed
+    _ahead.installed = lambda: None
+    try:
+        FastBPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
+    finally:
+        _ahead.installed = installed
     # The epoch kernel's cached machine code includes the helpers it calls, so they
     # are neither loaded nor compiled on their own.
     dispatchers = (dense.sgd_epoch, layers.update_parameters, _functions.activate)

@@ -88,10 +88,14 @@ _FASTBP = (
 _PLAIN_LOOP = (
     "from fastbp._bench.floor import first_fit\nfirst_fit(X, y, hidden=32, epochs=10)"
 )
-# (prefix, fit): a case's code before the data, and its fit.
+_JIT_ONLY = "import os; os.environ['FASTBP_AHEAD'] = '0'"
+# (prefix, fit): a case's code before the data, and its fit. fastbp runs the kernels
+# built at install where there are (fastbp._ahead), or the JIT's ("JIT kernels").
 FIRST_FIT_CASES = {
     "fastbp, warm JIT cache": ("", _FASTBP),
     "fastbp, empty JIT cache": (_EMPTY_CACHE, _FASTBP),
+    "fastbp JIT kernels, warm": (_JIT_ONLY, _FASTBP),
+    "fastbp JIT kernels, empty": (_EMPTY_CACHE + "\n" + _JIT_ONLY, _FASTBP),
     "plain Numba loop, warm": ("", _PLAIN_LOOP),
     "plain Numba loop, empty": (_EMPTY_CACHE, _PLAIN_LOOP),
     "sklearn MLPClassifier": (
@@ -112,7 +116,7 @@ def first_fit_code(case):
 def first_fit_times(rounds=3):
     """Wall time of each :data:`FIRST_FIT_CASES` in a new interpreter, interleaved."""
     times = {case: [] for case in FIRST_FIT_CASES}
-    for case in ("fastbp, warm JIT cache", "plain Numba loop, warm"):
+    for case in ("fastbp JIT kernels, warm", "plain Numba loop, warm"):
         subprocess.run(
             [sys.executable, "-W", "ignore", "-c", first_fit_code(case)],
             check=True,
@@ -413,6 +417,10 @@ def main(workloads=("A", "B", "C", "D"), rounds=5):
         "batch 1), seconds: median [min, max]"
     )
     times = first_fit_times()
+    from .._ahead import installed
+
+    built = "are" if installed() is not None else "are not"
+    print(f"  (the default fit's kernels {built} built at install here: fastbp._ahead)")
     for case, values in times.items():
         print(
             f"  {case:26s}{np.median(values):>7.2f}  [{min(values):.2f}, {max(values):.2f}]"
