@@ -129,3 +129,24 @@ def test_no_build_or_a_build_turned_off_runs_the_jit(built, tmp_path, monkeypatc
         assert _ahead.kernel("sgd_epoch", ()) is None
     finally:
         _ahead.installed.cache_clear()
+
+
+def test_each_call_of_a_trainer_is_checked(built, use, monkeypatch):
+    # A trainer's order could change type between calls: a strided one is the JIT's.
+    from fastbp import _base
+
+    use(_ahead.load(built))
+    trainers = []
+    train = _base.train
+    monkeypatch.setattr(
+        _base, "train", lambda trainer, *a, **k: trainers.append(trainer) or train(
+            trainer, *a, **k)
+    )  # fmt: skip
+    X, y = load_digits(return_X_y=True)
+    FastBPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(X[:100] / 16.0, y[:100])
+    jit_calls = []
+    monkeypatch.setattr(_trainers, "sgd_epoch", lambda *a: jit_calls.append(a) or (0, 0))
+    trainers[0].run(np.arange(100), 0.01)  # the built kernel's types
+    assert jit_calls == []
+    trainers[0].run(np.arange(200)[::2], 0.01)
+    assert len(jit_calls) == 1
