@@ -16,7 +16,7 @@ from setuptools.dist import Distribution
 
 
 class BuildWithKernels(build_py):
-    """``build_py``, then ``python -m fastbp._ahead`` on the built package."""
+    """``build_py``, then ``fastbp._ahead.build`` on the built package."""
 
     def run(self):
         super().run()
@@ -26,8 +26,10 @@ class BuildWithKernels(build_py):
         # Before the build environment's own path (pip's isolation is on it).
         path = [os.path.abspath(self.build_lib), os.environ.get("PYTHONPATH", "")]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, path)))
+        # fastbp._ahead.BUILD_COMMAND (this file does not import fastbp).
+        code = "import sys; from fastbp._ahead import build; build(sys.argv[1])"
         done = subprocess.run(
-            [sys.executable, "-m", "fastbp._ahead", str(package)],
+            [sys.executable, "-c", code, str(package)],
             env=env, capture_output=True, text=True,
         )  # fmt: skip
         if done.returncode != 0:

@@ -176,6 +176,10 @@ def _recorded_arguments(dtype):
     return calls
 
 
+# What setup.py and the tests run in a new interpreter, with the directory after it.
+BUILD_COMMAND = ("-c", "import sys; from fastbp._ahead import build; build(sys.argv[1])")
+
+
 def build(directory):
     """Compile the kernels into ``directory`` (``_ahead_kernels`` and its stamp).
 
@@ -226,7 +230,3 @@ def build(directory):
         pycc_compiler.Flags = plain_flags
     stamp = dict(machine(), sources=sources_hash(), kernels=keys)
     (Path(directory) / STAMP).write_text(json.dumps(stamp))
-
-
-if __name__ == "__main__":  # python -m fastbp._ahead DIRECTORY
-    build(sys.argv[1])

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 def built(tmp_path_factory):
     directory = tmp_path_factory.mktemp("ahead")
     done = subprocess.run(
-        [sys.executable, "-m", "fastbp._ahead", str(directory)],
+        [sys.executable, *_ahead.BUILD_COMMAND, str(directory)],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
