@@ -2,11 +2,11 @@
 
 Numba compiles a kernel on its first call, seconds that a new environment's first fit
 pays (docs/architecture.md, "Measuring"). ``pip install`` builds the per-example
-SGD kernel and the shuffle (float64 and float32, dense rows) into the extension
-module ``fastbp._ahead_kernels`` with ``numba.pycc``, for this machine's CPU; a fit
-whose arguments have exactly the types they were built for runs them, any other the
-JIT kernels. The same source compiled the same way: the weights are the JIT's, bit
-for bit (tests/test_ahead.py).
+SGD kernel, the shuffle and the prediction (float64 and float32, dense rows) into the
+extension module ``fastbp._ahead_kernels`` with ``numba.pycc``, for this machine's
+CPU; a call whose arguments have exactly the types they were built for runs them, any
+other the JIT kernels. The same source compiled the same way: the weights and
+outputs are the JIT's, bit for bit (tests/test_ahead.py).
 
 They are used only while they describe this machine and this code: the stamp written
 beside them (``_ahead_kernels.json``) records the CPU name and features, the Numba
@@ -144,35 +144,42 @@ def jit_only():
         module.installed = saved
 
 
-class _Recorded(Exception):
-    """Ends a recording fit once its kernels' arguments are known."""
-
-
 def _recorded_arguments(dtype):
-    """The arguments a default per-example fit of ``dtype`` passes to the shuffle and
-    to ``sgd_epoch``, recorded without running (or compiling) either."""
-    from . import FastBPClassifier, _trainers, _training
+    """The arguments a default per-example fit of ``dtype`` and its ``predict_proba``
+    pass to the shuffle, ``sgd_epoch`` and ``predict_outputs``, recorded without
+    running (or compiling) any of them."""
+    from . import FastBPClassifier, _objective, _trainers, _training
 
     calls = {}
 
-    def shuffle(*args):
-        calls.setdefault("shuffle", args)
+    def record(name, result=None):
+        def recorder(*args):
+            calls.setdefault(name, args)
+            return result
 
-    def sgd_epoch(*args):
-        calls["sgd_epoch"] = args
-        raise _Recorded
+        return recorder
 
-    saved = _trainers.sgd_epoch, _training.shuffle_order
-    _trainers.sgd_epoch, _training.shuffle_order = sgd_epoch, shuffle
+    def outputs(X, theta, structure, activations, result):
+        calls.setdefault("predict_outputs", (X, theta, structure, activations, result))
+        result[:] = 1.0 / result.shape[1]
+
+    patched = {
+        (_trainers, "sgd_epoch"): record("sgd_epoch", (0.0, 0.0)),
+        (_training, "shuffle_order"): record("shuffle"),
+        (_objective, "predict_outputs"): outputs,
+    }
+    saved = {place: getattr(*place) for place in patched}
+    for (module, name), recorder in patched.items():
+        setattr(module, name, recorder)
     try:
-        with jit_only():  # not an installed build's
+        with jit_only(), warnings.catch_warnings():  # not an installed build's
+            warnings.simplefilter("ignore")
             X = np.random.default_rng(0).normal(size=(20, 3)).astype(dtype)
             model = FastBPClassifier(hidden_layer_sizes=(2,), max_iter=1)
-            model.fit(X, np.arange(20) % 3)
-    except _Recorded:
-        pass
+            model.fit(X, np.arange(20) % 3).predict_proba(X)
     finally:
-        _trainers.sgd_epoch, _training.shuffle_order = saved
+        for (module, name), function in saved.items():
+            setattr(module, name, function)
     return calls
 
 
@@ -194,6 +201,7 @@ def build(directory):
         import numba.pycc.compiler as pycc_compiler
         from numba.pycc import CC
 
+    from ._kernels.batch import predict_outputs
     from ._kernels.dense import _dense_kernel
     from ._kernels.shuffle import shuffle
 
@@ -211,6 +219,8 @@ def build(directory):
         epoch = _dense_kernel(plain=True)
         export(f"sgd_epoch_{dtype}", epoch, types.UniTuple(types.float64, 2),
                calls["sgd_epoch"])  # fmt: skip
+        export(f"predict_outputs_{dtype}", predict_outputs.py_func, types.none,
+               calls["predict_outputs"])  # fmt: skip
     export("shuffle", shuffle.py_func, types.none, calls["shuffle"])  # any dtype's
 
     # The kernels release the GIL as the JIT's do (nogil): pycc builds its own flags

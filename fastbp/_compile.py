@@ -132,6 +132,7 @@ def main(dtypes=DTYPES):
     )
     built = "were" if installed() is not None else "were not"
     print(
-        f"The default fit's kernels (per-example SGD on dense rows) {built} built at "
-        "install for this machine; where they are, fits run them and compile nothing."
+        f"The default fit's kernels (per-example SGD, prediction; dense rows) {built} "
+        "built at install for this machine; where they are, fits run them and compile "
+        "nothing."
     )

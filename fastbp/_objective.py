@@ -7,6 +7,7 @@ given: the loss one batch of those rows minimises (scikit-learn's convention).
 import numpy as np
 from scipy import sparse
 
+from . import _ahead
 from ._kernels.batch import data_gradient, predict_outputs, weighted_loss_sum
 from ._kernels.conventions import ChunkBuffers, csr, examples_of, kernel_weights
 from ._trainers import CHUNK_ROWS
@@ -21,9 +22,9 @@ def outputs(network, theta, X):
     layout = network.layout
     activations = np.empty(_capacity(X.shape[0]) * layout.n_units, dtype=theta.dtype)
     result = np.empty((X.shape[0], layout.sizes[-1]), dtype=theta.dtype)
-    predict_outputs(
-        csr(X) if sparse.issparse(X) else X, theta, network.structure, activations, result
-    )
+    rows = csr(X) if sparse.issparse(X) else X
+    call = (rows, theta, network.structure, activations, result)
+    (_ahead.kernel("predict_outputs", call) or predict_outputs)(*call)
     return result
 
 

@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from fastbp import FastBPClassifier, FastBPRegressor, _ahead, _trainers, _training
+from fastbp import (
+    FastBPClassifier,
+    FastBPRegressor,
+    _ahead,
+    _objective,
+    _trainers,
+    _training,
+)
 
 pytestmark = pytest.mark.skipif(
     shutil.which("cc") is None and shutil.which("gcc") is None,
@@ -52,13 +59,14 @@ def fits(X, y):
             target = y.astype(float) if isinstance(model, FastBPRegressor) else y
             model.set_params(random_state=0).fit(Xd, target, sample_weight=None)
             weights += [w.copy() for w in model.coefs_ + model.intercepts_]
+            weights += [model.predict(Xd), model.predict(Xd[:3])]
         weighted = FastBPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
         weighted.fit(Xd, y, sample_weight=np.linspace(0.5, 2.0, y.shape[0]))
-        weights += [w.copy() for w in weighted.coefs_]
+        weights += [w.copy() for w in weighted.coefs_] + [weighted.predict_proba(Xd)]
     return weights
 
 
-def test_built_kernels_fit_the_jits_weights_bit_for_bit(built, use, monkeypatch):
+def test_built_kernels_fit_and_predict_as_the_jits_bit_for_bit(built, use, monkeypatch):
     X, y = load_digits(return_X_y=True)
     X, y = X[:400] / 16.0, y[:400]
     use(None)
@@ -66,6 +74,7 @@ def test_built_kernels_fit_the_jits_weights_bit_for_bit(built, use, monkeypatch)
     use(_ahead.load(built))
     monkeypatch.setattr(_trainers, "sgd_epoch", no_jit)
     monkeypatch.setattr(_training, "shuffle_order", no_jit)
+    monkeypatch.setattr(_objective, "predict_outputs", no_jit)
     ahead = fits(X, y)
     assert len(ahead) == len(jit)
     for a, b in zip(ahead, jit):
