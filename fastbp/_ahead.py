@@ -183,15 +183,16 @@ def _recorded_arguments(dtype):
     return calls
 
 
-# What setup.py and the tests run in a new interpreter, with the directory after it.
+# What the install (_build.py) and the tests run in a new interpreter, with the
+# directory after it.
 BUILD_COMMAND = ("-c", "import sys; from fastbp._ahead import build; build(sys.argv[1])")
 
 
 def build(directory):
     """Compile the kernels into ``directory`` (``_ahead_kernels`` and its stamp).
 
-    Needs a C compiler (``numba.pycc`` links the module). Called by ``setup.py`` at
-    install; tests build into a temporary directory.
+    Needs a C compiler (``numba.pycc`` links the module). Run at install
+    (:mod:`fastbp._build`); tests build into a temporary directory.
     """
     import numba
     from numba.core import types

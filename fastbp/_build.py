@@ -1,8 +1,8 @@
-"""Build hook: the default fit's kernels compiled ahead of time into the wheel.
+"""Install hooks (``[tool.setuptools.cmdclass]`` in ``pyproject.toml``): the default
+fit's kernels compiled ahead of time into the wheel, which is then this platform's.
 
 ``fastbp/_ahead.py`` builds them (``numba.pycc``, this machine's CPU, a C compiler);
 without a compiler, or in an editable install, fastbp uses the JIT's kernels.
-Everything else about the package is in ``pyproject.toml``.
 """
 
 import os
@@ -10,9 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from setuptools import setup
+from setuptools.command.bdist_wheel import bdist_wheel
 from setuptools.command.build_py import build_py
-from setuptools.dist import Distribution
+
+from ._ahead import BUILD_COMMAND
 
 
 class BuildWithKernels(build_py):
@@ -26,10 +27,8 @@ class BuildWithKernels(build_py):
         # Before the build environment's own path (pip's isolation is on it).
         path = [os.path.abspath(self.build_lib), os.environ.get("PYTHONPATH", "")]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, path)))
-        # fastbp._ahead.BUILD_COMMAND (this file does not import fastbp).
-        code = "import sys; from fastbp._ahead import build; build(sys.argv[1])"
         done = subprocess.run(
-            [sys.executable, "-c", code, str(package)],
+            [sys.executable, *BUILD_COMMAND, str(package)],
             env=env, capture_output=True, text=True,
         )  # fmt: skip
         if done.returncode != 0:
@@ -40,11 +39,9 @@ class BuildWithKernels(build_py):
             )
 
 
-class BinaryDistribution(Distribution):
+class PlatformWheel(bdist_wheel):
     """A wheel with machine code in it is this platform's, not any platform's."""
 
-    def has_ext_modules(self):
-        return True
-
-
-setup(cmdclass={"build_py": BuildWithKernels}, distclass=BinaryDistribution)
+    def finalize_options(self):
+        super().finalize_options()
+        self.root_is_pure = False
