@@ -13,7 +13,9 @@ from pathlib import Path
 from setuptools.command.bdist_wheel import bdist_wheel
 from setuptools.command.build_py import build_py
 
-from ._ahead import BUILD_COMMAND
+# fastbp._ahead.BUILD_COMMAND: setuptools loads this file on its own, before fastbp
+# can be imported.
+_BUILD = ("-c", "import sys; from fastbp._ahead import build; build(sys.argv[1])")
 
 
 class BuildWithKernels(build_py):
@@ -28,7 +30,7 @@ class BuildWithKernels(build_py):
         path = [os.path.abspath(self.build_lib), os.environ.get("PYTHONPATH", "")]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, path)))
         done = subprocess.run(
-            [sys.executable, *BUILD_COMMAND, str(package)],
+            [sys.executable, *_BUILD, str(package)],
             env=env, capture_output=True, text=True,
         )  # fmt: skip
         if done.returncode != 0:

@@ -159,3 +159,11 @@ def test_each_call_of_a_trainer_is_checked(built, use, monkeypatch):
     assert jit_calls == []
     trainers[0].run(np.arange(200)[::2], 0.01)
     assert len(jit_calls) == 1
+
+
+def test_the_install_runs_the_build_command():
+    # setuptools loads _build.py on its own (fastbp cannot be imported yet): it keeps
+    # a copy of the command.
+    from fastbp import _build
+
+    assert _build._BUILD == _ahead.BUILD_COMMAND
