@@ -215,9 +215,9 @@ def build(directory):
         compiler.export(built_name, result(*(numba.typeof(a) for a in args)))(function)
         keys[built_name] = type_key(tuple(args))
 
+    epoch = _dense_kernel(plain=True)
     for dtype in DTYPES:
         calls = _recorded_arguments(dtype)
-        epoch = _dense_kernel(plain=True)
         export(f"sgd_epoch_{dtype}", epoch, types.UniTuple(types.float64, 2),
                calls["sgd_epoch"])  # fmt: skip
         export(f"predict_outputs_{dtype}", predict_outputs.py_func, types.none,

@@ -192,13 +192,17 @@ class DenseTrainer(Trainer):
             call = (*args, self._first_buffers(), self.optimizer)
             if self.optimizer is not None:
                 return optimizer_epoch(*call)
-            # A trainer's other arguments are its own: only order and step can change
-            # type between calls (2 us to check, the whole call 10 us).
-            varying = _ahead.type_key((order, step))
-            if self._built_epoch is None or varying != self._built_for:
-                self._built_epoch = _ahead.kernel("sgd_epoch", call) or sgd_epoch
-                self._built_for = varying
-            return self._built_epoch(*call)
+            # A built kernel takes only its own types; a trainer's other arguments are
+            # its own, so only order and step can change type between calls (2 us to
+            # check, the whole call 10 us). The JIT's kernel takes any.
+            kernel = self._built_epoch
+            if kernel is None or (
+                kernel is not sgd_epoch
+                and _ahead.type_key((order, step)) != self._built_for
+            ):
+                kernel = self._built_epoch = _ahead.kernel("sgd_epoch", call) or sgd_epoch
+                self._built_for = _ahead.type_key((order, step))
+            return kernel(*call)
         with parallel_threads(self.threads):
             return hogwild_epoch(
                 *args, self.buffers, self.optimizer, self._hogwild_replicas()

@@ -25,12 +25,8 @@ def fit_and_report_compilation(X, y):
     from fastbp import _ahead, _functions
     from fastbp._kernels import dense, layers
 
-    installed = _ahead.installed
-    _ahead.installed = lambda: None
-    try:
+    with _ahead.jit_only():
         FastBPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
-    finally:
-        _ahead.installed = installed
     # The epoch kernel's cached machine code includes the helpers it calls, so they
     # are neither loaded nor compiled on their own.
     dispatchers = (dense.sgd_epoch, layers.update_parameters, _functions.activate)
